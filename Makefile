@@ -1,0 +1,50 @@
+# openedx-xapi: every target sets up what it needs on a fresh machine.
+#   make demo     the sandbox: stand-in LMS, Celery worker, Redis, Ralph LRS, sample events
+#   make test     the whole test suite (real Redis, Celery and Ralph included)
+#   make bench    the benchmarks
+.PHONY: help requirements system-packages test test-unit demo bench quality upgrade clean
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+# Debian packages the tests and the demo run: the Redis server (the Celery broker).
+system-packages:
+	@command -v redis-server >/dev/null || { \
+	  echo "Installing redis-server (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+$(STAMP): requirements/test.txt requirements/dev.txt setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+requirements: $(STAMP)
+
+test: system-packages $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+demo: system-packages $(STAMP)
+	$(PY) -m sandbox.demo
+
+bench: system-packages $(STAMP)
+	$(PY) -m benchmarks.run
+
+quality: $(STAMP)
+	$(VENV)/bin/ruff check openedx_xapi tests sandbox benchmarks
+
+upgrade: $(STAMP)
+	cd requirements && for f in base test dev; do \
+	  ../$(VENV)/bin/pip-compile -q --upgrade --no-strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o $$f.txt $$f.in; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .sandbox

@@ -1,0 +1,1 @@
+"""Benchmarks of openedx-xapi (``make bench``)."""

@@ -1,0 +1,175 @@
+"""``make bench``: what the plugin costs, on this machine.
+
+1. In-request cost of the event-tracking backend: microseconds per
+   ``eventtracking.tracker.emit`` in the stand-in LMS, with a real Redis as the
+   Celery broker (no worker runs, so the task messages just pile up in Redis).
+2. Translation throughput in one process: translate + validate, as the worker does.
+
+Everything it needs (Redis, a SQLite database) lives in a temporary directory and is
+gone at the end. The figures are for reading, not for asserting anything.
+"""
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+import orjson
+
+from sandbox.services import start_redis
+
+COURSE = "course-v1:edX+DemoX+Demo_Course"
+WANTED = "edx.course.enrollment.activated"
+UNWANTED = "edx.ui.lms.outline.selected"
+ENROLLMENT_EVENTS = (WANTED, "edx.course.enrollment.deactivated", "edx.course.enrollment.mode_changed")
+MODES = ("audit", "verified", "honor", "professional")
+EMITS, EMIT_WARMUP = 5000, 500
+STREAM = 20_000
+ROW = "  {:<42}{:>8}{:>8}"
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="openedx-xapi-bench-") as tmp, start_redis(tmp) as redis_server:
+        consumer = {"name": "bench-lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xAPI/",
+                    "auth": {"type": "basic", "username": "bench", "password": "bench"}}
+        os.environ.update({
+            "DJANGO_SETTINGS_MODULE": "sandbox.settings",
+            "SANDBOX_DB": os.path.join(tmp, "lms.sqlite3"),
+            "SANDBOX_BROKER_URL": redis_server.url,
+            "SANDBOX_OPENEDX_XAPI": json.dumps({"CONSUMERS": [consumer]}),
+            "SANDBOX_LOG_LEVEL": "WARNING",
+        })
+        import django
+        django.setup()
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0)
+
+        print(f"openedx-xapi benchmarks (Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+              f"{platform.system()} {platform.release()} {platform.machine()})")
+        in_request(redis_server.url)
+        translation()
+    return 0
+
+
+# --- 1. in the request ------------------------------------------------------------------
+
+def timed_emits(name, data):
+    """Per-call times (ns) of tracker.emit, after a warm-up, inside a request-like context."""
+    from eventtracking import tracker
+    context = {"course_id": COURSE, "org_id": "edX", "user_id": 5, "username": "learner5",
+               "host": "localhost:18000", "path": "/change_enrollment", "session": "bench"}
+    times = [0] * EMITS
+    clock, emit = time.perf_counter_ns, tracker.emit
+    with tracker.get_tracker().context("bench.request", context):
+        for _ in range(EMIT_WARMUP):
+            emit(name, data)
+        for i in range(EMITS):
+            start = clock()
+            emit(name, data)
+            times[i] = clock() - start
+    return times
+
+
+def percentiles(times_ns):
+    ordered = sorted(times_ns)
+    return ordered[len(ordered) // 2] / 1000, ordered[int(len(ordered) * 0.99)] / 1000
+
+
+def in_request(broker_url):
+    import redis
+    from eventtracking import tracker
+
+    from openedx_xapi.router.tasks import route_event
+
+    queue = redis.Redis.from_url(broker_url)
+    data = {"course_id": COURSE, "user_id": 5, "mode": "audit"}
+    backends = tracker.get_tracker().backends
+    saved = dict(backends)
+    backends.clear()  # (a) event-tracking alone
+    try:
+        baseline = timed_emits(WANTED, data)
+    finally:
+        backends.update(saved)
+    queue.flushdb()
+    wanted = timed_emits(WANTED, data)
+    queued = queue.llen("celery")
+    unwanted = timed_emits(UNWANTED, {"target_url": "http://localhost:18000/"})
+
+    # What the Celery publish alone costs: the same apply_async the backend makes.
+    payload = orjson.dumps({"name": WANTED, "data": data, "context": {"course_id": COURSE}}).decode()
+    publish = [0] * EMITS
+    for i in range(-EMIT_WARMUP, EMITS):
+        start = time.perf_counter_ns()
+        route_event.apply_async(args=(payload, ["bench-lrs"]), queue=None)
+        if i >= 0:
+            publish[i] = time.perf_counter_ns() - start
+    queue.flushdb()
+
+    print(f"in-request cost, tracker.emit (µs)  N={EMITS}{'p50':>14}{'p99':>8}")
+    for label, times in (("event-tracking, no backend", baseline),
+                         ("wanted event (queued on Redis)", wanted),
+                         ("unwanted event (dropped)", unwanted),
+                         ("  of which: Celery publish (apply_async)", publish)):
+        p50, p99 = percentiles(times)
+        print(ROW.format(label, f"{p50:.1f}", f"{p99:.1f}"))
+    expected = EMITS + EMIT_WARMUP
+    note = "as expected" if queued == expected else f"expected {expected}: the figures above are suspect"
+    print(f"  ({queued} task messages reached the Redis queue, {note})")
+
+
+# --- 2. translation ------------------------------------------------------------------------
+
+def raw_stream():
+    """Enrollment events in the event-tracking shape, varied like a busy LMS's."""
+    start = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+    events = []
+    for i in range(STREAM):
+        user_id = 1000 + i % 3001
+        events.append({
+            "name": ENROLLMENT_EVENTS[i % 3],
+            "timestamp": (start + timedelta(milliseconds=37 * i)).isoformat(),
+            "context": {"course_id": COURSE, "org_id": "edX", "user_id": user_id, "username": f"learner{user_id}",
+                        "host": "localhost:18000", "ip": "172.18.0.1", "session": f"s{i % 997:04d}",
+                        "agent": "Mozilla/5.0", "path": "/change_enrollment"},
+            "data": {"course_id": COURSE, "user_id": user_id, "mode": MODES[i % 4]},
+        })
+    return events
+
+
+def rate(work, items):
+    start = time.perf_counter()
+    for item in items:
+        work(item)
+    return len(items) / (time.perf_counter() - start)
+
+
+def translation():
+    from openedx_xapi.events import parse_event
+    from openedx_xapi.identity import HmacActorIds
+    from openedx_xapi.pipeline import documents_for
+    from openedx_xapi.translator import TranslationContext
+
+    ctx = TranslationContext(lms_root_url="http://localhost:18000", actor_ids=HmacActorIds("bench"))
+    raw = raw_stream()
+    events = [parse_event(event) for event in raw]
+    lines = [orjson.dumps(event) for event in raw]
+    for event in events[:300]:  # warm-up, and a check that the stream translates
+        documents_for(event, "xapi", ctx)
+        documents_for(event, "caliper", ctx)
+
+    figures = (
+        ("xapi (translate + validate)", rate(lambda e: documents_for(e, "xapi", ctx), events)),
+        ("caliper (translate + validate)", rate(lambda e: documents_for(e, "caliper", ctx), events)),
+        ("xapi from JSON lines (parse + xapi)", rate(lambda line: documents_for(parse_event(line), "xapi", ctx),
+                                                     lines)),
+        ("orjson round trip (reference)", rate(lambda line: orjson.dumps(orjson.loads(line)), lines)),
+    )
+    print(f"translation, events/s (one process)  N={STREAM}")
+    for label, per_second in figures:
+        print(ROW.format(label, f"{per_second:,.0f}", ""))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Django admin: consumers, and what could not be delivered."""
+from django import forms
+from django.contrib import admin
+
+from openedx_xapi.models import ActorId, Consumer, Rejection
+
+_SECRET_FIELDS = ("password", "token")
+
+
+class ConsumerForm(forms.ModelForm):
+    """Secrets are write-only: the page never shows them, and a blank field keeps the stored one."""
+
+    class Meta:
+        model = Consumer
+        fields = "__all__"
+        widgets = {name: forms.PasswordInput(render_value=False) for name in _SECRET_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in _SECRET_FIELDS:
+            stored = bool(self.instance.pk and getattr(self.instance, name))
+            field = self.fields[name]
+            field.required = False
+            if stored:
+                field.help_text = f"{field.help_text} A value is stored; leave blank to keep it."
+
+    def _clean_secret(self, name):
+        value = self.cleaned_data.get(name)
+        if not value and self.instance.pk:
+            return getattr(Consumer.objects.get(pk=self.instance.pk), name) or ""
+        return value
+
+    def clean_password(self):
+        return self._clean_secret("password")
+
+    def clean_token(self):
+        return self._clean_secret("token")
+
+
+@admin.register(Consumer)
+class ConsumerAdmin(admin.ModelAdmin):
+    form = ConsumerForm
+    list_display = ("name", "protocol", "url", "enabled", "restricted_to", "modified")
+    list_filter = ("protocol", "enabled")
+    search_fields = ("name", "url")
+    fieldsets = (
+        (None, {"fields": ("name", "enabled", "protocol", "url", "xapi_version")}),
+        ("Authentication", {"fields": ("auth_type", "username", "password", "token")}),
+        ("Restrictions", {"fields": ("courses",)}),
+    )
+
+    @admin.display(description="courses")
+    def restricted_to(self, consumer):
+        courses = consumer.course_list()
+        return f"{len(courses)} course(s)" if courses else "all courses"
+
+
+@admin.register(Rejection)
+class RejectionAdmin(admin.ModelAdmin):
+    list_display = ("created", "stage", "consumer", "event_name", "short_reason")
+    list_filter = ("stage", "consumer", "event_name")
+    search_fields = ("reason", "event_name")
+    readonly_fields = [field.name for field in Rejection._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="reason")
+    def short_reason(self, rejection):
+        return rejection.reason[:120]
+
+
+@admin.register(ActorId)
+class ActorIdAdmin(admin.ModelAdmin):
+    list_display = ("user_id", "kind", "anonymous_id", "created")
+    list_filter = ("kind",)
+    search_fields = ("=user_id", "=anonymous_id")
+    readonly_fields = ("user_id", "kind", "anonymous_id", "created")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

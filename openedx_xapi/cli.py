@@ -1,0 +1,189 @@
+"""The ``openedx-xapi`` command line: the same translator and validator, outside an LMS.
+
+    openedx-xapi translate --to xapi|caliper [--lms-url URL] [--secret S] [FILE ...]
+    openedx-xapi translate --to xapi --list
+    openedx-xapi validate --as xapi|caliper [FILE ...]
+
+Input is one JSON document per line, from files, ``.gz`` files or standard input
+(``-`` or no file): Open edX events in the event-tracking shape or as tracking-log
+lines (with or without the logger's prefix) for ``translate``, statements or Caliper
+events for ``validate``. Output is one JSON document per line on standard output;
+each bad line is reported on standard error with its file and line number, and the
+run ends with a summary there.
+
+Exit status: 0 when no line was rejected, 1 when any was, 2 on a usage error.
+"""
+import argparse
+import gzip
+import os
+import sys
+from dataclasses import dataclass, field
+
+import orjson
+
+from openedx_xapi import __version__
+from openedx_xapi.events import MalformedEvent, parse_event
+from openedx_xapi.identity import HmacActorIds
+from openedx_xapi.pipeline import Rejected, Skipped, documents_for
+from openedx_xapi.translator import PROTOCOLS, TranslationContext, mapped_events
+from openedx_xapi.translator.vocabulary import XAPI_VERSIONS
+from openedx_xapi.validator import validate
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+@dataclass
+class Summary:
+    counts: dict = field(default_factory=dict)
+
+    def add(self, outcome):
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def __getitem__(self, outcome):
+        return self.counts.get(outcome, 0)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="openedx-xapi", description="Open edX events as xAPI and Caliper 1.2.")
+    parser.add_argument("--version", action="version", version=f"openedx-xapi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    translate = commands.add_parser("translate", help="translate Open edX events (NDJSON or tracking logs)")
+    translate.add_argument("--to", dest="protocol", choices=PROTOCOLS, required=True)
+    translate.add_argument("--list", action="store_true", help="print the mapped event names and exit")
+    translate.add_argument("--lms-url", default=os.environ.get("OPENEDX_XAPI_LMS_URL"),
+                           help="the LMS root URL that activity and actor IRIs start with "
+                                "(default: $OPENEDX_XAPI_LMS_URL)")
+    translate.add_argument("--secret", default=os.environ.get("OPENEDX_XAPI_SECRET"),
+                           help="the key of the anonymous actor ids (HMAC-SHA256 of the user id; "
+                                "default: $OPENEDX_XAPI_SECRET)")
+    translate.add_argument("--xapi-version", choices=XAPI_VERSIONS, default="1.0.3")
+    translate.add_argument("files", nargs="*", metavar="FILE", help="input files (.gz accepted; - for stdin)")
+
+    check = commands.add_parser("validate", help="validate xAPI statements or Caliper events (NDJSON)")
+    check.add_argument("--as", dest="protocol", choices=PROTOCOLS, required=True)
+    check.add_argument("--xapi-version", choices=XAPI_VERSIONS, default="1.0.3")
+    check.add_argument("files", nargs="*", metavar="FILE")
+    return parser
+
+
+def main(argv=None, stdin=None, stdout=None, stderr=None):
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    stderr = stderr or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "translate":
+            if args.list:
+                for name in mapped_events(args.protocol):
+                    stdout.write(name.encode() + b"\n")
+                stdout.flush()
+                print(f"{len(mapped_events(args.protocol))} event names mapped to {args.protocol}", file=stderr)
+                return EXIT_OK
+            return run_translate(args, stdin, stdout, stderr)
+        return run_validate(args, stdin, stdout, stderr)
+    except UsageError as error:
+        parser.print_usage(stderr)
+        print(f"openedx-xapi: error: {error}", file=stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. piped into `head`
+        return EXIT_OK
+    except (OSError, EOFError) as error:  # e.g. a truncated .gz file
+        print(f"openedx-xapi: error: could not read the input: {error}", file=stderr)
+        return EXIT_REJECTED
+
+
+def run_translate(args, stdin, stdout, stderr):
+    if not args.lms_url:
+        raise UsageError("the LMS root URL is needed: --lms-url or $OPENEDX_XAPI_LMS_URL")
+    if not args.lms_url.startswith(("http://", "https://")):
+        raise UsageError(f"--lms-url must be an http(s) URL, not {args.lms_url!r}")
+    if not args.secret:
+        raise UsageError("an anonymization secret is needed: --secret or $OPENEDX_XAPI_SECRET")
+    ctx = TranslationContext(lms_root_url=args.lms_url, actor_ids=HmacActorIds(args.secret),
+                             xapi_version=args.xapi_version)
+    summary = Summary()
+    for where, line in read_lines(args.files, stdin):
+        try:
+            event = parse_event(line)
+            documents = documents_for(event, args.protocol, ctx)
+        except MalformedEvent as error:
+            summary.add("rejected")
+            print(f"{where}: rejected: malformed event: {error}", file=stderr)
+            continue
+        except Rejected as rejection:
+            summary.add("rejected")
+            print(f"{where}: rejected: {event.name}: {rejection.stage}: {rejection.reason}", file=stderr)
+            continue
+        except Skipped as skip:
+            summary.add("skipped as guest" if "guest" in str(skip) else "skipped as unmapped")
+            continue
+        for document in documents:
+            stdout.write(orjson.dumps(document) + b"\n")
+        summary.add("translated")
+    stdout.flush()
+    print(f"translated: {summary['translated']}, skipped as unmapped: {summary['skipped as unmapped']}, "
+          f"skipped as guest: {summary['skipped as guest']}, rejected: {summary['rejected']}", file=stderr)
+    return EXIT_REJECTED if summary["rejected"] else EXIT_OK
+
+
+def run_validate(args, stdin, stdout, stderr):
+    summary = Summary()
+    for where, line in read_lines(args.files, stdin):
+        try:
+            document = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            problems = [f"invalid JSON: {error}"]
+        else:
+            problems = validate(document, args.protocol, args.xapi_version)
+        if problems:
+            summary.add("invalid")
+            print(f"{where}: invalid: " + "; ".join(problems), file=stderr)
+        else:
+            summary.add("valid")
+    print(f"valid: {summary['valid']}, invalid: {summary['invalid']}", file=stderr)
+    return EXIT_REJECTED if summary["invalid"] else EXIT_OK
+
+
+def read_lines(files, stdin):
+    """(``file:line``, text) for every non-blank line of the inputs, in order."""
+    files = files or ["-"]
+    for path in files:
+        if path != "-" and not os.path.isfile(path):
+            raise UsageError(f"no such file: {path}")
+    for path in files:
+        label = "<stdin>" if path == "-" else path
+        with _open(path, stdin) as stream:
+            for number, raw in enumerate(stream, start=1):
+                if raw.strip():
+                    yield f"{label}:{number}", raw
+
+
+class _Unclosed:
+    """Standard input, as a context manager that leaves it open."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return self.stream
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _open(path, stdin):
+    if path == "-":
+        return _Unclosed(stdin)
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")  # noqa: SIM115 - closed by the caller's with
+
+
+if __name__ == "__main__":
+    sys.exit(main())

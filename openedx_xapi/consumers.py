@@ -1,0 +1,192 @@
+"""The consumers an event may go to, from settings and from the database, cached.
+
+Both sources give the same immutable :class:`ConsumerConfig`. The list is kept in
+memory for ``CONFIG_CACHE_SECONDS`` (and dropped at once in the process where a
+consumer is saved), so the LMS request path never reads the database.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from openedx_xapi import conf
+from openedx_xapi.translator.vocabulary import XAPI_VERSIONS
+
+log = logging.getLogger(__name__)
+
+PROTOCOLS = ("xapi", "caliper")
+AUTH_TYPES = ("basic", "bearer")
+_SETTINGS_KEYS = {"name", "protocol", "url", "auth", "courses", "enabled", "xapi_version", "pii"}
+PII_FIELDS = ("username", "email", "ip", "user_agent", "referer", "session")
+
+
+class ConsumerConfigError(ValueError):
+    """A consumer declaration that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    name: str
+    protocol: str
+    url: str
+    auth_type: str = "basic"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    enabled: bool = True
+    courses: frozenset | None = None  # None: every course
+    xapi_version: str = "1.0.3"
+    pii: frozenset = frozenset()
+    source: str = "settings"  # or "database"
+
+    def __post_init__(self):
+        problems = []
+        if not self.name:
+            problems.append("'name' is required")
+        if self.protocol not in PROTOCOLS:
+            problems.append(f"'protocol' must be one of {', '.join(PROTOCOLS)}, not {self.protocol!r}")
+        parts = urlsplit(self.url or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(f"'url' must be an http(s) URL, not {self.url!r}")
+        if self.auth_type not in AUTH_TYPES:
+            problems.append(f"'auth.type' must be one of {', '.join(AUTH_TYPES)}, not {self.auth_type!r}")
+        elif self.auth_type == "basic" and not self.username:
+            problems.append("basic auth needs 'auth.username'")
+        elif self.auth_type == "bearer" and not self.token:
+            problems.append("bearer auth needs 'auth.token'")
+        if self.xapi_version not in XAPI_VERSIONS:
+            problems.append(f"'xapi_version' must be one of {', '.join(XAPI_VERSIONS)}")
+        unknown_pii = set(self.pii) - set(PII_FIELDS)
+        if unknown_pii:
+            problems.append(f"'pii' may list {', '.join(PII_FIELDS)}; unknown: {', '.join(sorted(unknown_pii))}")
+        if problems:
+            raise ConsumerConfigError(f"consumer {self.name or '?'}: " + "; ".join(problems))
+
+    def allows_course(self, course_id):
+        return self.courses is None or course_id in self.courses
+
+    @property
+    def statements_url(self):
+        """Where xAPI statements are POSTed; for Caliper, the endpoint itself."""
+        if self.protocol == "caliper":
+            return self.url
+        base = self.url.rstrip("/")
+        return base if base.endswith("/statements") else base + "/statements"
+
+    @property
+    def about_url(self):
+        """The xAPI ``about`` resource, used to test the connection."""
+        base = self.statements_url.removesuffix("/statements")
+        return base + "/about"
+
+
+def from_settings(declaration):
+    """A :class:`ConsumerConfig` from one dict of ``OPENEDX_XAPI["CONSUMERS"]``."""
+    if not isinstance(declaration, dict):
+        raise ConsumerConfigError(f"a consumer must be a dict, not {type(declaration).__name__}")
+    unknown = set(declaration) - _SETTINGS_KEYS
+    if unknown:
+        raise ConsumerConfigError(f"consumer {declaration.get('name', '?')}: unknown keys {', '.join(sorted(unknown))}")
+    auth = declaration.get("auth") or {}
+    if not isinstance(auth, dict):
+        raise ConsumerConfigError(f"consumer {declaration.get('name', '?')}: 'auth' must be a dict")
+    courses = declaration.get("courses")
+    if courses is not None and (isinstance(courses, str) or not all(isinstance(c, str) for c in courses)):
+        raise ConsumerConfigError(f"consumer {declaration.get('name', '?')}: 'courses' must be a list of course ids")
+    return ConsumerConfig(
+        name=declaration.get("name", ""),
+        protocol=declaration.get("protocol", "xapi"),
+        url=declaration.get("url", ""),
+        auth_type=auth.get("type", "bearer" if declaration.get("protocol") == "caliper" else "basic"),
+        username=auth.get("username", ""),
+        password=auth.get("password", ""),
+        token=auth.get("token", ""),
+        enabled=bool(declaration.get("enabled", True)),
+        courses=None if courses is None else frozenset(courses),
+        xapi_version=declaration.get("xapi_version", "1.0.3"),
+        pii=frozenset(declaration.get("pii") or ()),
+        source="settings",
+    )
+
+
+def from_model(consumer):
+    """A :class:`ConsumerConfig` from a :class:`~openedx_xapi.models.Consumer` row."""
+    courses = consumer.course_list()
+    return ConsumerConfig(
+        name=consumer.name,
+        protocol=consumer.protocol,
+        url=consumer.url,
+        auth_type=consumer.auth_type,
+        username=consumer.username,
+        password=consumer.password or "",
+        token=consumer.token or "",
+        enabled=consumer.enabled,
+        courses=frozenset(courses) if courses else None,
+        xapi_version=consumer.xapi_version,
+        source="database",
+    )
+
+
+def declared_names():
+    return {d.get("name") for d in conf.get("CONSUMERS") or () if isinstance(d, dict)}
+
+
+def load_consumers():
+    """Every usable, enabled consumer. Bad declarations are logged and left out."""
+    found = {}
+    for declaration in conf.get("CONSUMERS") or ():
+        try:
+            consumer = from_settings(declaration)
+        except ConsumerConfigError as error:
+            log.error("openedx_xapi: ignoring a consumer declared in settings: %s", error)
+            continue
+        found[consumer.name] = consumer
+    try:
+        from openedx_xapi.models import Consumer
+        for row in Consumer.objects.filter(enabled=True):
+            if row.name in found:
+                log.error("openedx_xapi: consumer %s is declared in settings and in the database; "
+                          "the settings win", row.name)
+                continue
+            try:
+                found[row.name] = from_model(row)
+            except ConsumerConfigError as error:
+                log.error("openedx_xapi: ignoring consumer %s from the database: %s", row.name, error)
+    except Exception:  # the table may not exist yet (before migrations), or the DB be away
+        log.exception("openedx_xapi: could not read consumers from the database")
+    return tuple(c for c in found.values() if c.enabled)
+
+
+class _Cache:
+    """The consumer list, reloaded at most every ``CONFIG_CACHE_SECONDS``."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._consumers = None
+        self._by_name = {}
+        self._expires = 0.0
+
+    def get(self):
+        if time.monotonic() >= self._expires or self._consumers is None:
+            with self._lock:
+                if time.monotonic() >= self._expires or self._consumers is None:
+                    consumers = load_consumers()
+                    self._by_name = {c.name: c for c in consumers}
+                    self._consumers = consumers
+                    self._expires = time.monotonic() + float(conf.get("CONFIG_CACHE_SECONDS"))
+        return self._consumers
+
+    def by_name(self, name):
+        self.get()
+        return self._by_name.get(name)
+
+    def clear(self):
+        self._expires = 0.0
+        self._consumers = None
+
+
+_cache = _Cache()
+get_consumers = _cache.get
+get_consumer = _cache.by_name
+clear_cache = _cache.clear

@@ -1,0 +1,46 @@
+"""The one place that imports edx-platform code.
+
+Everything else in the plugin runs on plain Django, so the tests and the command line
+work without edx-platform. Each function here falls back to the plugin's own behaviour
+when edx-platform is not installed.
+"""
+import functools
+import logging
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _external_id_model():
+    """edx-platform's ExternalId model, or None outside edx-platform."""
+    try:
+        from openedx.core.djangoapps.external_user_ids.models import ExternalId  # pylint: disable=import-error
+    except ImportError:
+        return None
+    return ExternalId
+
+
+def in_edx_platform():
+    return _external_id_model() is not None
+
+
+def external_user_id(user_id, kind):
+    """edx-platform's anonymous id of the user for ``kind`` ("xapi" or "caliper").
+
+    Returns None outside edx-platform, or when the user does not exist.
+    """
+    model = _external_id_model()
+    if model is None:
+        return None
+    from django.contrib.auth import get_user_model
+    user = get_user_model().objects.filter(id=user_id).first()
+    if user is None:
+        return None
+    external_id, _created = model.add_new_user_id(user, kind)
+    return str(external_id.external_user_id)
+
+
+def user_id_for_username(username):
+    """The id of the LMS user with this username, or None."""
+    from django.contrib.auth import get_user_model
+    return get_user_model().objects.filter(username=username).values_list("id", flat=True).first()

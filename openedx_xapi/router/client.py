@@ -1,0 +1,106 @@
+"""HTTP delivery to one consumer, with pooled connections and a timeout on every call.
+
+``send(consumer, documents)`` POSTs a batch (an xAPI statement array, or a Caliper
+Sensor API envelope) and says what happened as an :class:`Outcome`: delivered,
+worth retrying, or refused for good. It never raises for network trouble.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from openedx_xapi import __version__, conf
+from openedx_xapi.translator.caliper import caliper_time
+from openedx_xapi.translator.vocabulary import CALIPER_CONTEXT
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"openedx-xapi/{__version__}"
+_RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
+_sessions = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    retry: bool = False
+    reason: str = ""
+    status: int | None = None
+    retry_after: float | None = None
+
+
+def session_for(consumer):
+    """One pooled session per consumer and process (requests keeps the connections alive)."""
+    session = _sessions.get(consumer.name)
+    if session is None:
+        session = requests.Session()
+        session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=10))
+        session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=10))
+        session.headers["User-Agent"] = USER_AGENT
+        session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
+        _sessions[consumer.name] = session
+    return session
+
+
+def request_for(consumer, documents):
+    """(body bytes, headers) for a batch of documents."""
+    headers = {"Content-Type": "application/json"}
+    if consumer.protocol == "xapi":
+        headers["X-Experience-API-Version"] = consumer.xapi_version
+        body = documents
+    else:
+        body = {
+            "sensor": conf.caliper_sensor_id(),
+            "sendTime": caliper_time(datetime.now(timezone.utc)),
+            "dataVersion": CALIPER_CONTEXT,
+            "data": documents,
+        }
+    if consumer.auth_type == "bearer":
+        headers["Authorization"] = f"Bearer {consumer.token}"
+    return orjson.dumps(body), headers
+
+
+def send(consumer, documents):
+    body, headers = request_for(consumer, documents)
+    auth = (consumer.username, consumer.password) if consumer.auth_type == "basic" else None
+    try:
+        response = session_for(consumer).post(
+            consumer.statements_url, data=body, headers=headers, auth=auth,
+            timeout=(float(conf.get("CONNECT_TIMEOUT")), float(conf.get("READ_TIMEOUT"))),
+            allow_redirects=False,  # credentials never follow a redirect
+        )
+    except requests.Timeout:
+        return Outcome(False, retry=True, reason="timed out")
+    except requests.ConnectionError as error:
+        return Outcome(False, retry=True, reason=f"connection failed: {type(error).__name__}")
+    except requests.RequestException as error:
+        return Outcome(False, retry=False, reason=f"request failed: {type(error).__name__}: {error}")
+    return outcome_of(response)
+
+
+def outcome_of(response):
+    status = response.status_code
+    if 200 <= status < 300:
+        return Outcome(True, status=status)
+    if status == 409:
+        # The LRS already holds a statement with this id: our ids are deterministic, so it
+        # is this very statement, delivered before.
+        return Outcome(True, status=status, reason="already stored")
+    reason = f"HTTP {status}: {response.text[:500]}"
+    if status in _RETRY_STATUSES:
+        return Outcome(False, retry=True, reason=reason, status=status,
+                       retry_after=_retry_after(response.headers.get("Retry-After")))
+    if 300 <= status < 400:
+        reason = f"HTTP {status}: the endpoint redirects to {response.headers.get('Location')!r}; " \
+                 "configure that URL instead"
+    return Outcome(False, retry=False, reason=reason, status=status)
+
+
+def _retry_after(value):
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None

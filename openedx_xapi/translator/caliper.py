@@ -1,0 +1,57 @@
+"""The Caliper 1.2 side of a mapping: the event frame every event shares.
+
+A :class:`CaliperMapping` names one Open edX event, its Caliper event type, action and
+metric profile, and a table of fields; the frame (``@context``, id, actor, eventTime,
+edApp and common extensions) is added here.
+"""
+from dataclasses import dataclass
+
+from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
+from openedx_xapi.translator.common import session_iri
+from openedx_xapi.translator.mapping import Field, compile_fields, const
+
+PROTOCOL = "caliper"
+
+COMMON_FIELDS = (
+    Field("extensions.transformerVersion", const(v.TRANSFORMER_VERSION)),
+    Field("session.id", "session", session_iri, pii="session"),
+    Field("session.type", lambda event, ctx: "Session" if event.session else None, pii="session"),
+)
+
+
+def caliper_time(moment):
+    """UTC with exactly millisecond precision: ``YYYY-MM-DDTHH:mm:ss.SSSZ``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class CaliperMapping:
+    event: str
+    type: str
+    action: str
+    profile: str
+    fields: tuple
+    family: str = ""
+
+    protocol = PROTOCOL
+
+    def __post_init__(self):
+        object.__setattr__(self, "_compiled", compile_fields(self.fields + COMMON_FIELDS))
+
+    def translate(self, event, ctx):
+        actor_id = ctx.actor_ids.actor_id(event, PROTOCOL)
+        document = {
+            "@context": v.CALIPER_CONTEXT,
+            "id": f"urn:uuid:{ids.statement_id(event, PROTOCOL)}",
+            "type": self.type,
+            "profile": self.profile,
+            "action": self.action,
+            "actor": {"id": f"{ctx.lms_root_url}/user/{actor_id}", "type": "Person"},
+            "object": {},
+            "eventTime": caliper_time(event.timestamp),
+            "edApp": {"id": ctx.lms_root_url, "type": "SoftwareApplication"},
+        }
+        for field in self._compiled:
+            field.apply(event, ctx, document)
+        return [document]

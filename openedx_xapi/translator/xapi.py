@@ -1,0 +1,50 @@
+"""The xAPI side of a mapping: the statement frame every event shares.
+
+A :class:`XapiMapping` names one Open edX event, its verb, and a table of fields; the
+frame (id, actor, verb, timestamp, version, registration and common extensions) is
+added here for every event alike.
+"""
+from dataclasses import dataclass
+
+from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
+from openedx_xapi.translator.common import text
+from openedx_xapi.translator.mapping import Field, compile_fields, const
+
+PROTOCOL = "xapi"
+
+# Fields of every xAPI statement, after the event's own.
+COMMON_FIELDS = (
+    Field(f"context.extensions[{v.EXT_TRANSFORMER_VERSION}]", const(v.TRANSFORMER_VERSION)),
+    Field(f"context.extensions[{v.EXT_SESSION_ID}]", "session", text, pii="session"),
+)
+
+
+@dataclass(frozen=True)
+class XapiMapping:
+    event: str
+    verb: tuple  # (IRI, English display), see vocabulary
+    fields: tuple
+    family: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "_compiled", compile_fields(self.fields + COMMON_FIELDS))
+        object.__setattr__(self, "_verb", {"id": self.verb[0], "display": {"en": self.verb[1]}})
+
+    protocol = PROTOCOL
+
+    def translate(self, event, ctx):
+        actor_id = ctx.actor_ids.actor_id(event, PROTOCOL)
+        statement = {
+            "id": ids.statement_id(event, PROTOCOL),
+            "actor": {"objectType": "Agent", "account": {"homePage": ctx.lms_root_url, "name": actor_id}},
+            "verb": {"id": self._verb["id"], "display": dict(self._verb["display"])},
+            "object": {},
+            "timestamp": event.timestamp.isoformat(timespec="milliseconds"),
+            "version": "1.0.3" if ctx.xapi_version == "1.0.3" else "2.0.0",
+        }
+        if event.course_id:
+            statement["context"] = {"registration": ids.registration_id(actor_id, event.course_id)}
+        for field in self._compiled:
+            field.apply(event, ctx, statement)
+        return [statement]

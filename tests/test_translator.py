@@ -1,0 +1,154 @@
+"""Stage 3: enrollment events to xAPI and Caliper, checked by machines."""
+import copy
+
+import pytest
+from ralph.models.xapi.base.statements import BaseXapiStatement
+
+from openedx_xapi.events import parse_event
+from openedx_xapi.translator import TranslationError, Unmapped, mapped_events, translate
+from openedx_xapi.translator.mapping import Field, const, parse_path
+from openedx_xapi.translator.registry import register
+from openedx_xapi.validator import validate_event, validate_statement
+
+from .conftest import COURSE, LMS, enrollment_event
+
+ENROLLMENT = {
+    # event                                  xAPI verb                                   Caliper action
+    "edx.course.enrollment.activated": ("http://adlnet.gov/expapi/verbs/registered", "Activated"),
+    "edx.course.enrollment.deactivated": ("http://id.tincanapi.com/verb/unregistered", "Deactivated"),
+    "edx.course.enrollment.mode_changed": ("http://adlnet.gov/expapi/verbs/registered", "Modified"),
+}
+
+
+@pytest.mark.parametrize("name", ENROLLMENT)
+def test_xapi_statement_for_each_enrollment_event(name, ctx):
+    [statement] = translate(parse_event(enrollment_event(name)), "xapi", ctx)
+    assert validate_statement(statement) == []
+    BaseXapiStatement(**statement)  # Ralph's model of a valid statement
+    assert statement["verb"]["id"] == ENROLLMENT[name][0]
+    assert statement["object"] == {
+        "objectType": "Activity",
+        "id": f"{LMS}/course/{COURSE}",
+        "definition": {"type": "http://adlnet.gov/expapi/activities/course",
+                       "extensions": {"https://w3id.org/xapi/acrossx/extensions/type": "audit"}},
+    }
+    assert statement["actor"]["account"]["homePage"] == LMS
+    assert statement["timestamp"] == "2020-07-15T06:36:01.917+00:00"
+    assert statement["version"] == "1.0.3"
+    extensions = statement["context"]["extensions"]
+    assert extensions["https://w3id.org/xapi/openedx/extension/transformer-version"].startswith("openedx-xapi@")
+
+
+@pytest.mark.parametrize("name", ENROLLMENT)
+def test_caliper_event_for_each_enrollment_event(name, ctx):
+    [event] = translate(parse_event(enrollment_event(name)), "caliper", ctx)
+    assert validate_event(event) == []
+    assert event["@context"] == "http://purl.imsglobal.org/ctx/caliper/v1p2"
+    assert event["type"] == "Event" and event["profile"] == "GeneralProfile"
+    assert event["action"] == ENROLLMENT[name][1]
+    assert event["object"] == {"id": f"{LMS}/course/{COURSE}", "type": "CourseOffering",
+                               "extensions": {"mode": "audit"}}
+    assert event["eventTime"] == "2020-07-15T06:36:01.917Z"
+    assert event["id"].startswith("urn:uuid:")
+    assert event["actor"]["type"] == "Person"
+
+
+@pytest.mark.parametrize("name", ENROLLMENT)
+def test_statements_load_into_tincan(name, ctx):
+    """TinCanPython (what many LRS clients use) reads our statements back unchanged."""
+    import json
+
+    import tincan
+    [statement] = translate(parse_event(enrollment_event(name)), "xapi", ctx)
+    loaded = json.loads(tincan.Statement.from_json(json.dumps(statement)).to_json())
+    for key in ("id", "actor", "verb", "object", "version"):
+        assert loaded[key] == statement[key], key
+    assert loaded["context"]["registration"] == statement["context"]["registration"]
+
+
+def test_no_pii_by_default(ctx):
+    raw = enrollment_event()
+    for protocol in ("xapi", "caliper"):
+        text = str(translate(parse_event(raw), protocol, ctx))
+        for secret in ("learner3", "172.18.0.1", "44c2f6b53a6aaf210797a56391a443bc", "Mozilla"):
+            assert secret not in text, (protocol, secret)
+
+
+def test_session_only_for_a_consumer_that_lists_it(ctx):
+    from dataclasses import replace
+    with_session = replace(ctx, pii=frozenset({"session"}))
+    [statement] = translate(parse_event(enrollment_event()), "xapi", with_session)
+    assert statement["context"]["extensions"]["https://w3id.org/xapi/openedx/extensions/session-id"] == \
+        "44c2f6b53a6aaf210797a56391a443bc"
+    [event] = translate(parse_event(enrollment_event()), "caliper", with_session)
+    assert event["session"] == {"id": f"{LMS}/sessions/44c2f6b53a6aaf210797a56391a443bc", "type": "Session"}
+    assert validate_event(event) == []
+
+
+def test_actor_is_anonymous_and_stable_per_protocol(ctx):
+    event = parse_event(enrollment_event())
+    [first] = translate(event, "xapi", ctx)
+    [again] = translate(parse_event(enrollment_event(name="edx.course.enrollment.deactivated")), "xapi", ctx)
+    [caliper] = translate(event, "caliper", ctx)
+    assert first["actor"] == again["actor"]
+    assert first["actor"]["account"]["name"] not in caliper["actor"]["id"]
+    assert first["context"]["registration"] == again["context"]["registration"]
+
+
+def test_xapi_2_0_statement(ctx):
+    from dataclasses import replace
+    [statement] = translate(parse_event(enrollment_event()), "xapi", replace(ctx, xapi_version="2.0.0"))
+    assert statement["version"] == "2.0.0"
+    assert validate_statement(statement, "2.0.0") == []
+
+
+def test_mode_is_left_out_when_absent(ctx):
+    raw = enrollment_event()
+    del raw["data"]["mode"]
+    [statement] = translate(parse_event(raw), "xapi", ctx)
+    assert "extensions" not in statement["object"]["definition"]
+    assert validate_statement(statement) == []
+
+
+def test_course_is_required(ctx):
+    raw = enrollment_event()
+    del raw["context"]["course_id"], raw["data"]["course_id"]
+    with pytest.raises(TranslationError, match="course_id"):
+        translate(parse_event(raw), "xapi", ctx)
+
+
+def test_unmapped_event(ctx):
+    raw = copy.deepcopy(enrollment_event())
+    raw["name"] = "edx.something.nobody.maps"
+    with pytest.raises(Unmapped):
+        translate(parse_event(raw), "xapi", ctx)
+
+
+def test_registry_lists_the_enrollment_family():
+    for protocol in ("xapi", "caliper"):
+        assert set(ENROLLMENT) <= set(mapped_events(protocol))
+
+
+def test_a_name_cannot_be_registered_twice():
+    from openedx_xapi.translator.registry import mapping_for
+    existing = mapping_for("xapi", "edx.course.enrollment.activated")
+    with pytest.raises(ValueError, match="already mapped"):
+        register(existing)
+
+
+def test_paths_with_iris_in_brackets():
+    assert parse_path("object.definition.extensions[https://w3id.org/x.y]") == \
+        ("object", "definition", "extensions", "https://w3id.org/x.y")
+
+
+def test_field_sources_and_required_values(ctx):
+    event = parse_event(enrollment_event())
+    document = {}
+    for field in (Field("a.b", "data.mode"), Field("a.c", "course_id"), Field("a.d", const(1)),
+                  Field("a.e", "context.nothing.here")):
+        field.compile().apply(event, ctx, document)
+    assert document == {"a": {"b": "audit", "c": COURSE, "d": 1}}
+    with pytest.raises(TranslationError, match="context.nothing"):
+        Field("x", "context.nothing", required=True).compile().apply(event, ctx, {})
+    with pytest.raises(ValueError, match="unknown source"):
+        Field("x", "nowhere").compile()
