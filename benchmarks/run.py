@@ -107,11 +107,11 @@ def in_request(broker_url):
             publish[i] = time.perf_counter_ns() - start
     queue.flushdb()
 
-    print(f"in-request cost, tracker.emit (µs)  N={EMITS}{'p50':>14}{'p99':>8}")
+    print(f"{f'in-request cost, tracker.emit (µs), N={EMITS}':<44}{'p50':>8}{'p99':>8}")
     for label, times in (("event-tracking, no backend", baseline),
                          ("wanted event (queued on Redis)", wanted),
                          ("unwanted event (dropped)", unwanted),
-                         ("  of which: Celery publish (apply_async)", publish)):
+                         ("  of which Celery publish (apply_async)", publish)):
         p50, p99 = percentiles(times)
         print(ROW.format(label, f"{p50:.1f}", f"{p99:.1f}"))
     expected = EMITS + EMIT_WARMUP

@@ -37,6 +37,9 @@ def external_user_id(user_id, kind):
     if user is None:
         return None
     external_id, _created = model.add_new_user_id(user, kind)
+    if external_id is None:  # the LMS has no ExternalIdType of this name
+        log.warning("openedx_xapi: edx-platform has no ExternalIdType %r; using the plugin's own ids", kind)
+        return None
     return str(external_id.external_user_id)
 
 

@@ -82,11 +82,19 @@ def redis_server(services_dir):
 @pytest.fixture(scope="session")
 def broker(redis_server):
     """Point the stand-in LMS's Celery app at the real Redis, as the LMS's settings would."""
-    from sandbox.celery_app import app
-    app.conf.broker_url = redis_server.url
-    app.conf.broker_write_url = redis_server.url
-    app.conf.broker_read_url = redis_server.url
+    point_celery_at(redis_server.url)
     yield redis_server
+
+
+def point_celery_at(url):
+    """Make the stand-in LMS's Celery app publish to ``url`` from now on.
+
+    Celery keeps its connection pools once made, so they are forgotten too (not closed:
+    kombu shares them between apps by URL)."""
+    from sandbox.celery_app import app
+    app._pool = None  # pylint: disable=protected-access
+    app.amqp._producer_pool = None  # pylint: disable=protected-access
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from eventtracking import tracker
 
 from openedx_xapi.backend import EventTrackingBackend
 
-from .conftest import COURSE, enrollment_event
+from .conftest import COURSE, enrollment_event, point_celery_at
 
 
 def consumer(url="http://127.0.0.1:9/xAPI/", **extra):
@@ -112,11 +112,9 @@ def test_a_broker_that_is_down_does_not_break_the_request(use_consumers, caplog)
     from sandbox.celery_app import app
     use_consumers(consumer())
     saved = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
-    app.pool.force_close_all()
+    point_celery_at("redis://127.0.0.1:9/0")  # nothing listens there
     try:
         EventTrackingBackend().send(enrollment_event())
     finally:
-        app.conf.broker_url = saved
-        app.pool.force_close_all()
+        point_celery_at(saved)
     assert "could not hand off event 'edx.course.enrollment.activated'" in caplog.text

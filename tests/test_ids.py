@@ -1,7 +1,8 @@
 """Deterministic, unique ids."""
 import uuid
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openedx_xapi import ids
 from openedx_xapi.events import parse_event

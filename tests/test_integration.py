@@ -82,9 +82,9 @@ def test_1000_enrollments_arrive_once_even_when_delivered_twice(
 
 
 def test_course_restrictions_and_a_malformed_event_beside_good_ones(
-        ralph, use_consumers, celery_worker_factory, flush_redis, caplog):
+        ralph, use_consumers, celery_worker_factory, flush_redis):
     use_consumers(xapi_consumer(ralph, courses=[COURSE]))
-    celery_worker_factory()
+    worker = celery_worker_factory()
     emit_enrollments(5, course_id=COURSE, first_user=1)
     emit_enrollments(5, course_id=OTHER_COURSE, first_user=100)
     # A malformed event that still passes the cheap in-request check: no timestamp.
@@ -100,6 +100,8 @@ def test_course_restrictions_and_a_malformed_event_beside_good_ones(
     rejections = wait_until(lambda: list(Rejection.objects.filter(stage="malformed")) or None, timeout=30)
     assert rejections is not None and len(rejections) == 2
     assert {r.reason for r in rejections} >= {"missing timestamp"}
+    log = worker.log_path.read_text()
+    assert "malformed" in log and "missing timestamp" in log
 
 
 class CaliperEndpoint(BaseHTTPRequestHandler):
@@ -143,5 +145,6 @@ def test_caliper_consumer_receives_valid_envelopes(use_consumers, celery_worker_
         assert {e["action"] for e in events} == {"Activated", "Deactivated"}
         assert all(envelope["dataVersion"] == "http://purl.imsglobal.org/ctx/caliper/v1p2"
                    for envelope in CaliperEndpoint.envelopes)
+        assert len({e["id"] for e in events}) == 25
     finally:
         server.shutdown()

@@ -48,7 +48,7 @@ def test_pip_install_into_a_clean_virtualenv(tmp_path):
         "from edx_django_utils.plugins import get_plugin_apps\n"
         "from edx_django_utils.plugins.plugin_settings import _iter_plugins\n"
         "apps = get_plugin_apps('lms.djangoapp')\n"
-        "assert apps == ['openedx_xapi.apps.OpenedxXapiConfig'], apps\n"
+        "assert 'openedx_xapi.apps.OpenedxXapiConfig' in apps, apps\n"
         "lms = types.SimpleNamespace(EVENT_TRACKING_BACKENDS={})\n"
         "for module in _iter_plugins('lms.djangoapp', 'common'):\n"
         "    module.plugin_settings(lms)\n"

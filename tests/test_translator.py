@@ -152,3 +152,17 @@ def test_field_sources_and_required_values(ctx):
         Field("x", "context.nothing", required=True).compile().apply(event, ctx, {})
     with pytest.raises(ValueError, match="unknown source"):
         Field("x", "nowhere").compile()
+
+
+@pytest.mark.parametrize("name", ENROLLMENT)
+def test_caliper_output_conforms_to_the_official_1edtech_schemas(name, ctx):
+    """An independent check: the 1EdTech JSON Schemas (when the reference copy is present)."""
+    from dataclasses import replace
+
+    from .test_validator_caliper import schema_validator_factory
+    validator_for = schema_validator_factory()
+    for pii in (frozenset(), frozenset({"session"})):
+        [event] = translate(parse_event(enrollment_event(name)), "caliper", replace(ctx, pii=pii))
+        problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+                    for e in validator_for(event["type"]).iter_errors(event)]
+        assert problems == []

@@ -4,7 +4,6 @@ a cross-check with Ralph's models, and "never raises" on arbitrary input.
 No Django: run with ``-p no:django --noconftest``.
 """
 import copy
-import timeit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -664,13 +663,3 @@ def test_arbitrary_replacement_inside_a_valid_statement_never_raises(data, value
     for version in XAPI_VERSIONS:
         errors = validate_statement(mutated, version)
         assert isinstance(errors, list) and all(isinstance(error, str) for error in errors)
-
-
-# --------------------------------------------------------------------------- speed
-
-
-def test_typical_statement_is_fast():
-    """Budget: well under 20 µs per typical 1-2 KB statement; asserted loosely for slow CI."""
-    statement = REGISTERED
-    best = min(timeit.repeat(lambda: validate_statement(statement), number=2000, repeat=5)) / 2000
-    assert best < 200e-6, f"{best * 1e6:.1f} µs per statement"

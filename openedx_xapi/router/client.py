@@ -7,6 +7,7 @@ worth retrying, or refused for good. It never raises for network trouble.
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import orjson
 import requests
@@ -19,7 +20,8 @@ from openedx_xapi.translator.vocabulary import CALIPER_CONTEXT
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"openedx-xapi/{__version__}"
-_RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
+_RETRY_STATUSES = frozenset((408, 425, 429))  # and every 5xx
+_MAX_RETRY_AFTER = 3600.0  # seconds: a consumer may not park us for longer than this
 _sessions = {}
 
 
@@ -86,11 +88,12 @@ def outcome_of(response):
     if 200 <= status < 300:
         return Outcome(True, status=status)
     if status == 409:
-        # The LRS already holds a statement with this id: our ids are deterministic, so it
-        # is this very statement, delivered before.
+        # The LRS already holds a statement with this id. Ids are deterministic, so it is
+        # this same source event, delivered before (perhaps translated by an earlier
+        # release). xAPI statements are immutable: sending it again cannot change that.
         return Outcome(True, status=status, reason="already stored")
     reason = f"HTTP {status}: {response.text[:500]}"
-    if status in _RETRY_STATUSES:
+    if status in _RETRY_STATUSES or status >= 500:
         return Outcome(False, retry=True, reason=reason, status=status,
                        retry_after=_retry_after(response.headers.get("Retry-After")))
     if 300 <= status < 400:
@@ -100,7 +103,14 @@ def outcome_of(response):
 
 
 def _retry_after(value):
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped."""
+    if not value:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+        except (TypeError, ValueError):  # unreadable, or a date without a zone
+            return None
+    return min(max(0.0, seconds), _MAX_RETRY_AFTER)

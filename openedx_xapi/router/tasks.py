@@ -12,7 +12,8 @@ import random
 import orjson
 from celery import shared_task
 
-from openedx_xapi import conf, consumers, filter as event_filter
+from openedx_xapi import conf, consumers
+from openedx_xapi import filter as event_filter
 from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import StoredActorIds
 from openedx_xapi.models import Rejection

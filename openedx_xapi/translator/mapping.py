@@ -18,8 +18,9 @@ Paths are parsed once, when the mapping is declared; translating an event only w
 the precompiled lines.
 """
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
 _EVENT_ATTRIBUTES = frozenset((

@@ -7,7 +7,10 @@ plus a few project rules that are stricter than the specification:
 * every statement must carry an ``id`` (we always emit one);
 * no ``null``, ``""``, ``{}`` or ``[]`` anywhere outside ``extensions`` values;
 * ``contextActivities`` values must be arrays (the 0.95 single-object form is refused);
-* ``timestamp``/``stored`` must carry a time zone and at least millisecond precision.
+* ``timestamp``/``stored`` must carry a time zone and at least millisecond precision,
+  use an upper-case "T" and "Z", and not the "-00:00" offset; seconds 00-59 (no leap
+  second).  For 1.0.3 the ISO 8601 basic format and a decimal comma are accepted; for
+  2.0.0 only the RFC 3339 form is.
 
 Design: standard library only, every pattern compiled at import, no exceptions on
 the happy path.  Each ``_check_*`` function takes the value, its JSON path and the
@@ -279,7 +282,11 @@ def _require(obj, keys, p, errors):
 
 
 def _expect_object(value, path, errors):
-    """True if ``value`` is a non-empty JSON object; otherwise record why not."""
+    """True if ``value`` is a non-empty JSON object; otherwise record why not.
+
+    Callers test ``type(value) is dict and value`` first, the fast path, and only
+    call this for anything else (including dict subclasses, accepted here).
+    """
     if isinstance(value, dict):
         if value:
             return True
@@ -327,6 +334,8 @@ def _is_iri(value):
 
 def _check_iri(value, path, errors):
     """An absolute IRI string (IRIs and IRLs alike: 1.0.3 §2.2, §4.1.4.1)."""
+    if type(value) is str and value in _VALID_IRIS:  # fast path: already seen
+        return
     if isinstance(value, str) and value:
         if not _is_iri(value):
             errors.append(
@@ -356,10 +365,10 @@ def _is_language_tag(tag):
 
 def _check_language_map(value, path, errors):
     """Language Map (1.0.3 §4.1.2): RFC 5646 tag -> non-empty string, at least one entry."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     for tag, text in value.items():
-        if not (isinstance(tag, str) and _is_language_tag(tag)):
+        if tag not in _VALID_LANGTAGS and not (isinstance(tag, str) and _is_language_tag(tag)):
             errors.append(f"{path}.{tag}: key is not an RFC 5646 language tag")
         if not isinstance(text, str) or not text:
             errors.append(f"{path}.{tag}: must be a non-empty string")
@@ -367,10 +376,10 @@ def _check_language_map(value, path, errors):
 
 def _check_extensions(value, path, errors):
     """Extensions (1.0.3 §4.1.3): keys are absolute IRIs; values are any JSON (even null)."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     for key in value:
-        if not (isinstance(key, str) and _is_iri(key)):
+        if key not in _VALID_IRIS and not (isinstance(key, str) and _is_iri(key)):
             errors.append(f"{path}.{key}: extension key must be an absolute IRI")
 
 
@@ -521,7 +530,7 @@ def _check_agent(value, path, errors, type_required=False):
 
     objectType is required when the Agent is a Statement's object (§2.4.4.2).
     """
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     ifis = 0
@@ -548,12 +557,12 @@ def _check_agent(value, path, errors, type_required=False):
 
 
 def _check_group(value, path, errors):
-    """Group (1.0.3 §2.4.2.2): objectType "Group" required; either anonymous (member
+    """Group (1.0.3 §2.4.2.2): objectType "Group" required, members are Agents.
 
-    list, no IFI) or identified (exactly one IFI, optional member list).  Members
-    are Agents, never Groups.
+    Either anonymous (member list, no IFI) or identified (exactly one IFI, optional
+    member list).  Members are Agents, never Groups.
     """
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     ifis = 0
@@ -605,7 +614,7 @@ def _check_ifi(key, value, p, errors):
 
 def _check_account(value, path, errors):
     """Account (1.0.3 §2.4.2.4): homePage (IRL) and name, both required."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     for key, item in value.items():
@@ -638,7 +647,7 @@ def _check_authority(value, path, errors):
 
 def _check_verb(value, path, errors):
     """Verb: id (IRI) required, display (Language Map) optional, nothing else."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     for key, item in value.items():
@@ -661,7 +670,7 @@ def _check_verb(value, path, errors):
 
 def _check_object(value, path, errors, version, in_substatement):
     """Dispatch on objectType (absent means Activity); a SubStatement can't nest one."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     object_type = value.get("objectType", "Activity")
     if object_type == "Activity":
@@ -688,7 +697,7 @@ def _check_object(value, path, errors, version, in_substatement):
 
 def _check_activity(value, path, errors):
     """Activity (1.0.3 §2.4.4.1): optional objectType "Activity", id IRI, optional definition."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     for key, item in value.items():
@@ -713,7 +722,7 @@ def _check_definition(value, path, errors):
     Component lists (choices, scale, source, target, steps) need an interactionType
     that uses them; correctResponsesPattern needs an interactionType.
     """
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     interactive = False
@@ -770,7 +779,9 @@ def _check_components(value, path, errors):
     seen = set()
     for index, component in enumerate(value):
         item_path = f"{path}[{index}]"
-        if not _expect_object(component, item_path, errors):
+        if not (type(component) is dict and component) and not _expect_object(
+            component, item_path, errors
+        ):
             continue
         p = item_path + "."
         for key, item in component.items():
@@ -795,7 +806,7 @@ def _check_components(value, path, errors):
 
 def _check_statement_ref(value, path, errors):
     """Statement Reference (1.0.3 §2.4.4.2): objectType "StatementRef" and a UUID id."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     for key, item in value.items():
@@ -818,7 +829,7 @@ def _check_statement_ref(value, path, errors):
 
 def _check_result(value, path, errors):
     """Result: score, success and completion (booleans), response, duration, extensions."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     for key, item in value.items():
@@ -841,7 +852,7 @@ def _check_result(value, path, errors):
 
 def _check_score(value, path, errors):
     """Score (1.0.3 §2.4.5.1): numbers; scaled in [-1, 1]; min < max; min <= raw <= max."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     scaled = raw = low = high = None
@@ -876,7 +887,7 @@ def _check_score(value, path, errors):
 
 def _check_context(value, path, errors, version, object_type):
     """Context; revision and platform only when the Statement's object is an Activity."""
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     v2 = version == "2.0.0"
@@ -916,7 +927,7 @@ def _check_context_activities(value, path, errors):
 
     Project rule: values must be non-empty arrays (the single-object form is refused).
     """
-    if not _expect_object(value, path, errors):
+    if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     p = path + "."
     for key, item in value.items():
@@ -930,9 +941,9 @@ def _check_context_activities(value, path, errors):
 
 
 def _check_context_actors(value, path, errors, entry_type, member_key, check):
-    """contextAgents / contextGroups (2.0 §2.4.6.3-4): non-empty arrays of
+    """contextAgents / contextGroups (2.0 §2.4.6.3-4), non-empty arrays of entries.
 
-    {objectType: "contextAgent" | "contextGroup", agent | group, relevantTypes?: [IRI]}.
+    Entry: {objectType: "contextAgent" | "contextGroup", agent | group, relevantTypes?: [IRI]}.
     """
     if not _expect_array(value, path, errors):
         return
