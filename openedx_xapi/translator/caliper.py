@@ -2,13 +2,14 @@
 
 A :class:`CaliperMapping` names one Open edX event, its Caliper event type, action and
 metric profile, and a table of fields; the frame (``@context``, id, actor, eventTime,
-edApp and common extensions) is added here.
+edApp, the course as ``group`` unless it is the object, and common extensions) is
+added here.
 """
 from dataclasses import dataclass
 
 from openedx_xapi import ids
 from openedx_xapi.translator import vocabulary as v
-from openedx_xapi.translator.common import session_iri
+from openedx_xapi.translator.common import course_iri, session_iri
 from openedx_xapi.translator.mapping import Field, compile_fields, const
 
 PROTOCOL = "caliper"
@@ -33,6 +34,7 @@ class CaliperMapping:
     profile: str
     fields: tuple
     family: str = ""
+    course_is_object: bool = False  # the object is the course: no group
 
     protocol = PROTOCOL
 
@@ -52,6 +54,10 @@ class CaliperMapping:
             "eventTime": caliper_time(event.timestamp),
             "edApp": {"id": ctx.lms_root_url, "type": "SoftwareApplication"},
         }
+        if event.course_id and not self.course_is_object:
+            group = course_iri(event.course_id, ctx)
+            if group:
+                document["group"] = {"id": group, "type": "CourseOffering"}
         for field in self._compiled:
             field.apply(event, ctx, document)
         return [document]

@@ -46,7 +46,7 @@ def const(value):
     return lambda event, ctx: value
 
 
-def _compile_source(source):
+def compile_source(source):
     if callable(source):
         return source
     if not isinstance(source, str):
@@ -77,7 +77,7 @@ class Field:
     pii: str | None = None
 
     def compile(self):
-        return _CompiledField(parse_path(self.target), _compile_source(self.source), self.transform,
+        return _CompiledField(parse_path(self.target), compile_source(self.source), self.transform,
                               self.required, self.pii, self.source)
 
 

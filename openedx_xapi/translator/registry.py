@@ -2,11 +2,14 @@
 
 Every module in ``openedx_xapi/translator/families/`` is imported on first use and
 calls :func:`register` for its events: adding an event family is adding one module.
+A family module also offers ``SAMPLES``, an example source event per event name, used
+by the generated docs and by the property-based tests.
 """
 import importlib
 import pkgutil
 
 _MAPPINGS = {"xapi": {}, "caliper": {}}
+_SAMPLES = {}
 _loaded = False
 
 
@@ -24,7 +27,8 @@ def _load_families():
     if not _loaded:
         from openedx_xapi.translator import families
         for module in pkgutil.iter_modules(families.__path__):
-            importlib.import_module(f"{families.__name__}.{module.name}")
+            family = importlib.import_module(f"{families.__name__}.{module.name}")
+            _SAMPLES.update(getattr(family, "SAMPLES", {}))
         _loaded = True
 
 
@@ -43,3 +47,9 @@ def mapped_events(protocol=None):
     _load_families()
     protocols = [protocol] if protocol else list(_MAPPINGS)
     return sorted({name for p in protocols for name in _MAPPINGS[p]})
+
+
+def sample_for(event_name):
+    """An example source event (in-process shape) for ``event_name``, or None."""
+    _load_families()
+    return _SAMPLES.get(event_name)

@@ -43,7 +43,22 @@ EVENTS = (
 
 for name, verb, action in EVENTS:
     register(
-        XapiMapping(event=name, verb=verb, fields=XAPI_FIELDS, family=FAMILY),
+        XapiMapping(event=name, verb=verb, fields=XAPI_FIELDS, family=FAMILY, course_is_object=True),
         CaliperMapping(event=name, type="Event", action=action, profile="GeneralProfile",
-                       fields=CALIPER_FIELDS, family=FAMILY),
+                       fields=CALIPER_FIELDS, family=FAMILY, course_is_object=True),
     )
+
+
+def _sample(name, mode):
+    course = "course-v1:edX+DemoX+Demo_Course"
+    return {
+        "name": name,
+        "timestamp": "2024-03-04T10:20:30.123456+00:00",
+        "context": {"course_id": course, "org_id": "edX", "user_id": 12, "username": "learner12",
+                    "session": "0123456789abcdef", "ip": "10.0.0.1", "host": "lms.example.com",
+                    "path": "/change_enrollment", "agent": "Mozilla/5.0"},
+        "data": {"course_id": course, "user_id": 12, "mode": mode},
+    }
+
+
+SAMPLES = {name: _sample(name, "verified" if name.endswith("mode_changed") else "audit") for name, _, _ in EVENTS}
