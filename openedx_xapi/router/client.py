@@ -5,6 +5,7 @@ Sensor API envelope) and says what happened as an :class:`Outcome`: delivered,
 worth retrying, or refused for good. It never raises for network trouble.
 """
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -21,7 +22,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"openedx-xapi/{__version__}"
 _RETRY_STATUSES = frozenset((408, 425, 429))  # and every 5xx
-_MAX_RETRY_AFTER = 3600.0  # seconds: a consumer may not park us for longer than this
+# Seconds: a consumer may not park a delivery for longer than this (it also stays well
+# under the broker's visibility timeout, so the task is not handed out twice meanwhile).
+_MAX_RETRY_AFTER = 600.0
 _sessions = {}
 
 
@@ -76,7 +79,9 @@ def send(consumer, documents):
         )
     except requests.Timeout:
         return Outcome(False, retry=True, reason="timed out")
-    except requests.ConnectionError as error:
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+        # Includes a connection dropped halfway through the answer; re-sending is safe,
+        # since statement ids are deterministic.
         return Outcome(False, retry=True, reason=f"connection failed: {type(error).__name__}")
     except requests.RequestException as error:
         return Outcome(False, retry=False, reason=f"request failed: {type(error).__name__}: {error}")
@@ -113,4 +118,6 @@ def _retry_after(value):
             seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
         except (TypeError, ValueError):  # unreadable, or a date without a zone
             return None
+    if not math.isfinite(seconds):
+        return _MAX_RETRY_AFTER if seconds > 0 else None
     return min(max(0.0, seconds), _MAX_RETRY_AFTER)

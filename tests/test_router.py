@@ -1,0 +1,402 @@
+"""Delivery: ``router.client.send`` against a real Ralph LRS and against scripted local
+HTTP servers, and the ``deliver`` task run by a real Celery worker."""
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from openedx_xapi import consumers
+from openedx_xapi.events import parse_event
+from openedx_xapi.identity import HmacActorIds
+from openedx_xapi.models import Rejection
+from openedx_xapi.router import client
+from openedx_xapi.router.tasks import deliver
+from openedx_xapi.translator import TranslationContext, translate
+from openedx_xapi.validator import validate_envelope
+from sandbox.services import fetch_statements, free_port
+
+from .conftest import LMS, enrollment_event
+
+CALIPER_V1P2 = "http://purl.imsglobal.org/ctx/caliper/v1p2"
+
+
+def statement(ctx, **event_overrides):
+    return translate(parse_event(enrollment_event(**event_overrides)), "xapi", ctx)[0]
+
+
+def xapi_consumer(url, name="lrs", username="openedx", password="openedx-password", **extra):
+    return consumers.from_settings({"name": name, "protocol": "xapi", "url": url,
+                                    "auth": {"type": "basic", "username": username, "password": password}, **extra})
+
+
+def basic(username, password):
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+# --- scripted HTTP servers ----------------------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class ScriptedServer:
+    """A real HTTP server on 127.0.0.1 that answers with the scripted replies in turn (the
+    last one again and again) and records every request it receives."""
+
+    def __init__(self, *replies):
+        self.replies = list(replies) or [Reply()]
+        self.received = []
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with owner._lock:
+                    owner.received.append(Received(self.command, self.path, dict(self.headers.items()), body))
+                    reply = owner.replies[min(len(owner.received), len(owner.replies)) - 1]
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except OSError:  # the client gave up (timeout test)
+                    pass
+
+            do_POST = do_GET = do_PUT = _handle  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_port
+        self.root = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def posts(self):
+        return [r for r in list(self.received) if r.method == "POST"]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def serve():
+    started = []
+
+    def start(*replies):
+        server = ScriptedServer(*replies)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def wait_until(check, timeout=60, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+# --- against a real Ralph LRS ---------------------------------------------------------------
+
+@pytest.mark.integration
+def test_ralph_stores_a_statement_once_and_accepts_it_again(ralph, ctx):
+    consumer = xapi_consumer(ralph.url, name="ralph", username=ralph.username, password=ralph.password)
+    document = statement(ctx)
+
+    first = client.send(consumer, [document])
+    assert first == client.Outcome(True, status=200)
+
+    again = client.send(consumer, [document])
+    assert again.delivered and not again.retry
+    assert again.status == 204
+
+    stored = fetch_statements(ralph)
+    assert [s["id"] for s in stored] == [document["id"]]
+    assert stored[0]["verb"] == document["verb"] and stored[0]["actor"] == document["actor"]
+
+
+@pytest.mark.integration
+def test_ralph_refuses_a_wrong_password_without_retry_or_leak(ralph, ctx):
+    wrong = "not-the-" + ralph.password
+    consumer = xapi_consumer(ralph.url, name="ralph-wrong", username=ralph.username, password=wrong)
+
+    outcome = client.send(consumer, [statement(ctx)])
+
+    assert not outcome.delivered
+    assert outcome.retry is False
+    assert outcome.status == 401
+    assert "401" in outcome.reason
+    assert wrong not in outcome.reason and ralph.password not in outcome.reason
+    assert basic(ralph.username, wrong).split()[1] not in outcome.reason  # nor the Authorization header
+    assert wrong not in repr(outcome)
+    assert fetch_statements(ralph) == []
+
+
+@pytest.mark.integration
+def test_ralph_refuses_an_invalid_statement_without_retry(ralph, ctx):
+    consumer = xapi_consumer(ralph.url, name="ralph-invalid", username=ralph.username, password=ralph.password)
+    document = statement(ctx)
+    del document["actor"]
+
+    outcome = client.send(consumer, [document])
+
+    assert not outcome.delivered
+    assert outcome.retry is False
+    assert outcome.status == 422
+    assert outcome.reason.startswith("HTTP 422: ")
+    assert fetch_statements(ralph) == []
+
+
+# --- against scripted servers: what each answer means -----------------------------------------
+
+@pytest.mark.parametrize("status", [500, 502, 504, 408])
+def test_server_errors_are_retried(serve, ctx, status):
+    server = serve(Reply(status, b"try later"))
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/"), [statement(ctx)])
+    assert not outcome.delivered
+    assert outcome.retry is True
+    assert outcome.status == status
+    assert outcome.retry_after is None
+    assert outcome.reason == f"HTTP {status}: try later"
+    assert len(server.posts()) == 1
+
+
+def test_503_with_retry_after_is_retried_after_that_delay(serve, ctx):
+    server = serve(Reply(503, b"maintenance", {"Retry-After": "7"}))
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/"), [statement(ctx)])
+    assert not outcome.delivered and outcome.retry is True
+    assert outcome.status == 503
+    assert outcome.retry_after == 7.0
+
+
+def test_429_is_retried(serve, ctx):
+    server = serve(Reply(429, b"slow down", {"Retry-After": "3"}))
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/"), [statement(ctx)])
+    assert not outcome.delivered and outcome.retry is True
+    assert outcome.status == 429
+    assert outcome.retry_after == 3.0
+
+
+def test_400_is_refused_for_good_with_the_body_in_the_reason(serve, ctx):
+    body = b'{"error": "statement[0].verb: invalid IRI"}'
+    server = serve(Reply(400, body, {"Content-Type": "application/json"}))
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/"), [statement(ctx)])
+    assert not outcome.delivered
+    assert outcome.retry is False
+    assert outcome.status == 400
+    assert "400" in outcome.reason
+    assert body.decode() in outcome.reason
+
+
+def test_409_means_already_stored(serve, ctx):
+    server = serve(Reply(409, b"Differing statements already exist"))
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/"), [statement(ctx)])
+    assert outcome.delivered and not outcome.retry
+    assert outcome.status == 409
+
+
+def test_a_redirect_is_not_followed(serve, ctx):
+    elsewhere = serve(Reply(200))
+    target = f"{elsewhere.root}/elsewhere/xAPI/statements"
+    server = serve(Reply(302, b"", {"Location": target}))
+
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/", password="redirect-secret"), [statement(ctx)])
+
+    assert not outcome.delivered
+    assert outcome.retry is False
+    assert outcome.status == 302
+    assert target in outcome.reason
+    assert "configure that URL" in outcome.reason
+    assert len(server.posts()) == 1
+    time.sleep(0.2)  # anything on its way to the other server would have arrived
+    assert elsewhere.received == []
+
+
+def test_a_slow_server_times_out_and_is_retried(serve, ctx, settings):
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "READ_TIMEOUT": 0.5}
+    server = serve(Reply(200, delay=2.0))
+
+    started = time.monotonic()
+    outcome = client.send(xapi_consumer(server.root + "/xAPI/", name="slow"), [statement(ctx)])
+    elapsed = time.monotonic() - started
+
+    assert not outcome.delivered
+    assert outcome.retry is True
+    assert outcome.reason == "timed out"
+    assert elapsed < 1.9
+    assert len(server.posts()) == 1
+
+
+def test_nothing_listening_is_retried(ctx):
+    port = free_port()
+    outcome = client.send(xapi_consumer(f"http://127.0.0.1:{port}/xAPI/", name="nobody"), [statement(ctx)])
+    assert not outcome.delivered
+    assert outcome.retry is True
+    assert outcome.reason.startswith("connection failed")
+    assert outcome.status is None
+
+
+# --- against scripted servers: what is sent ------------------------------------------------------
+
+def test_the_xapi_request(serve, ctx):
+    server = serve(Reply(200, b'["id"]'))
+    document = statement(ctx)
+    consumer = xapi_consumer(server.root + "/xAPI/", username="lms", password="pw-1")
+
+    assert client.send(consumer, [document]).delivered
+
+    [request] = server.received
+    assert request.method == "POST"
+    assert request.path == "/xAPI/statements"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["X-Experience-API-Version"] == "1.0.3"
+    assert request.headers["Authorization"] == basic("lms", "pw-1")
+    assert request.headers["User-Agent"].startswith("openedx-xapi/")
+    body = request.json()
+    assert isinstance(body, list)
+    assert body == [document]
+
+
+def test_a_url_ending_in_statements_is_used_as_it_is(serve, ctx):
+    server = serve(Reply(200))
+    assert client.send(xapi_consumer(server.root + "/lrs/statements"), [statement(ctx)]).delivered
+    assert [r.path for r in server.received] == ["/lrs/statements"]
+
+
+def test_the_xapi_2_request(serve):
+    ctx2 = TranslationContext(lms_root_url=LMS, actor_ids=HmacActorIds("test-secret"), xapi_version="2.0.0")
+    server = serve(Reply(200))
+    first, second = statement(ctx2, user_id=3), statement(ctx2, user_id=4)
+    consumer = xapi_consumer(server.root + "/xAPI/", xapi_version="2.0.0")
+
+    assert client.send(consumer, [first, second]).delivered
+
+    [request] = server.received
+    assert request.method == "POST"
+    assert request.path.endswith("/statements")
+    assert request.headers["X-Experience-API-Version"] == "2.0.0"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Authorization"] == basic("openedx", "openedx-password")
+    assert request.json() == [first, second]
+
+
+def test_the_caliper_request(serve, ctx):
+    server = serve(Reply(200))
+    event = translate(parse_event(enrollment_event()), "caliper", ctx)[0]
+    consumer = consumers.from_settings({"name": "caliper", "protocol": "caliper", "url": server.root + "/caliper/v1p2",
+                                        "auth": {"type": "bearer", "token": "tok-123"}})
+
+    before = datetime.now(timezone.utc)
+    assert client.send(consumer, [event]).delivered
+
+    [request] = server.received
+    assert request.method == "POST"
+    assert request.path == "/caliper/v1p2"  # the endpoint as configured
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Authorization"] == "Bearer tok-123"
+    assert "X-Experience-API-Version" not in request.headers
+    envelope = request.json()
+    assert set(envelope) == {"sensor", "sendTime", "dataVersion", "data"}
+    assert envelope["sensor"] == f"{LMS}/caliper/sensor"
+    assert envelope["dataVersion"] == CALIPER_V1P2
+    assert envelope["data"] == [event]
+    sent = datetime.fromisoformat(envelope["sendTime"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= sent <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert validate_envelope(envelope) == []
+
+
+# --- the deliver task, on a real Celery worker -------------------------------------------------
+
+@pytest.mark.integration
+def test_deliver_retries_until_the_consumer_accepts(serve, ctx, use_consumers, celery_worker_factory, flush_redis):
+    server = serve(Reply(500, b"oops", {"Retry-After": "0"}), Reply(500, b"oops", {"Retry-After": "0"}),
+                   Reply(200, b"[]"))
+    use_consumers({"name": "flaky", "url": server.root + "/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}}, MAX_RETRIES=2)
+    celery_worker_factory()
+    document = statement(ctx)
+
+    deliver.apply_async(args=("flaky", [document]))
+
+    assert wait_until(lambda: len(server.posts()) >= 3, timeout=30), server.received
+    time.sleep(1.0)  # a 4th attempt, if any, would come now
+    posts = server.posts()
+    assert len(posts) == 3
+    assert all(p.json() == [document] for p in posts)
+    assert all(p.headers["Authorization"] == basic("u", "p") for p in posts)
+    assert not Rejection.objects.exists()
+
+
+@pytest.mark.integration
+def test_deliver_gives_up_after_max_retries(serve, ctx, use_consumers, celery_worker_factory, flush_redis):
+    server = serve(Reply(503, b"down", {"Retry-After": "0"}))
+    use_consumers({"name": "down", "url": server.root + "/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}}, MAX_RETRIES=2)
+    celery_worker_factory()
+    document = statement(ctx)
+
+    deliver.apply_async(args=("down", [document]))
+
+    rejection = wait_until(lambda: Rejection.objects.filter(consumer="down").first(), timeout=30)
+    assert rejection is not None, server.received
+    assert len(server.posts()) == 3
+    assert rejection.stage == Rejection.UNDELIVERABLE
+    assert rejection.reason == "HTTP 503: down (after 3 attempt(s))"
+    assert json.loads(rejection.document) == document
+
+
+@pytest.mark.integration
+def test_deliver_records_a_refused_batch_as_undeliverable(serve, ctx, use_consumers, celery_worker_factory,
+                                                          flush_redis):
+    server = serve(Reply(400, b"no thanks"))
+    use_consumers({"name": "refuses", "url": server.root + "/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "secret-pw"}}, MAX_RETRIES=5)
+    celery_worker_factory()
+    document = statement(ctx)
+
+    deliver.apply_async(args=("refuses", [document]))
+
+    rejection = wait_until(lambda: Rejection.objects.filter(consumer="refuses").first(), timeout=30)
+    assert rejection is not None, server.received
+    assert rejection.stage == "undeliverable"
+    assert "HTTP 400: no thanks" in rejection.reason
+    assert rejection.reason.endswith("(after 1 attempt(s))")
+    assert "secret-pw" not in rejection.reason and "secret-pw" not in rejection.document
+    assert json.loads(rejection.document) == document
+    time.sleep(0.5)
+    assert len(server.posts()) == 1  # refused for good: no retry
+    assert Rejection.objects.count() == 1
