@@ -12,7 +12,8 @@ import copy
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from openedx_xapi.events import MalformedEvent, parse_event
