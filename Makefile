@@ -2,7 +2,7 @@
 #   make demo     the sandbox: stand-in LMS, Celery worker, Redis, Ralph LRS, sample events
 #   make test     the whole test suite (real Redis, Celery and Ralph included)
 #   make bench    the benchmarks
-.PHONY: help requirements system-packages test test-unit demo bench quality upgrade clean
+.PHONY: help requirements system-packages test test-unit demo bench docs quality upgrade clean
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 VENV := .venv
@@ -38,6 +38,9 @@ demo: system-packages $(STAMP)
 
 bench: system-packages $(STAMP)
 	$(PY) -m benchmarks.run
+
+docs: $(STAMP)
+	$(VENV)/bin/openedx-xapi docs --output docs/event-mapping
 
 quality: $(STAMP)
 	$(VENV)/bin/ruff check openedx_xapi tests sandbox benchmarks

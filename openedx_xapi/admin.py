@@ -46,7 +46,7 @@ class ConsumerAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "enabled", "protocol", "url", "xapi_version")}),
         ("Authentication", {"fields": ("auth_type", "username", "password", "token")}),
-        ("Restrictions", {"fields": ("courses",)}),
+        ("Restrictions", {"fields": ("courses", "guests")}),
     )
 
     @admin.display(description="courses")

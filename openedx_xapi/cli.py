@@ -3,6 +3,7 @@
     openedx-xapi translate --to xapi|caliper [--lms-url URL] [--secret S] [FILE ...]
     openedx-xapi translate --to xapi --list
     openedx-xapi validate --as xapi|caliper [FILE ...]
+    openedx-xapi docs [--output DIR] [--check]
 
 Input is one JSON document per line, from files, ``.gz`` files or standard input
 (``-`` or no file): Open edX events in the event-tracking shape or as tracking-log
@@ -62,12 +63,18 @@ def build_parser():
                            help="the key of the anonymous actor ids (HMAC-SHA256 of the user id; "
                                 "default: $OPENEDX_XAPI_SECRET)")
     translate.add_argument("--xapi-version", choices=XAPI_VERSIONS, default="1.0.3")
+    translate.add_argument("--guests", action="store_true",
+                           help="also translate guests' events, with a session-scoped anonymous actor")
     translate.add_argument("files", nargs="*", metavar="FILE", help="input files (.gz accepted; - for stdin)")
 
     check = commands.add_parser("validate", help="validate xAPI statements or Caliper events (NDJSON)")
     check.add_argument("--as", dest="protocol", choices=PROTOCOLS, required=True)
     check.add_argument("--xapi-version", choices=XAPI_VERSIONS, default="1.0.3")
     check.add_argument("files", nargs="*", metavar="FILE")
+
+    docs = commands.add_parser("docs", help="write the event-mapping documentation generated from the registry")
+    docs.add_argument("--output", default="docs/event-mapping", help="the folder to write (default: %(default)s)")
+    docs.add_argument("--check", action="store_true", help="only say whether the folder is up to date (exit 1 if not)")
     return parser
 
 
@@ -86,6 +93,8 @@ def main(argv=None, stdin=None, stdout=None, stderr=None):
                 print(f"{len(mapped_events(args.protocol))} event names mapped to {args.protocol}", file=stderr)
                 return EXIT_OK
             return run_translate(args, stdin, stdout, stderr)
+        if args.command == "docs":
+            return run_docs(args, stderr)
         return run_validate(args, stdin, stdout, stderr)
     except UsageError as error:
         parser.print_usage(stderr)
@@ -106,7 +115,7 @@ def run_translate(args, stdin, stdout, stderr):
     if not args.secret:
         raise UsageError("an anonymization secret is needed: --secret or $OPENEDX_XAPI_SECRET")
     ctx = TranslationContext(lms_root_url=args.lms_url, actor_ids=HmacActorIds(args.secret),
-                             xapi_version=args.xapi_version)
+                             xapi_version=args.xapi_version, guests=args.guests)
     summary = Summary()
     for where, line in read_lines(args.files, stdin):
         try:
@@ -148,6 +157,31 @@ def run_validate(args, stdin, stdout, stderr):
             summary.add("valid")
     print(f"valid: {summary['valid']}, invalid: {summary['invalid']}", file=stderr)
     return EXIT_REJECTED if summary["invalid"] else EXIT_OK
+
+
+def run_docs(args, stderr):
+    from pathlib import Path
+
+    from openedx_xapi.translator import catalog
+    folder = Path(args.output)
+    pages = catalog.render()
+    stale = sorted(name for name, text in pages.items()
+                   if not (folder / name).is_file() or (folder / name).read_text() != text)
+    extra = sorted(p.name for p in folder.glob("*.rst") if p.name not in pages) if folder.is_dir() else []
+    if args.check:
+        for name in stale + extra:
+            print(f"{folder / name}: out of date", file=stderr)
+        if stale or extra:
+            print("run `openedx-xapi docs` (or `make docs`) to regenerate", file=stderr)
+            return EXIT_REJECTED
+        return EXIT_OK
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in stale:
+        (folder / name).write_text(pages[name])
+    for name in extra:
+        (folder / name).unlink()
+    print(f"{folder}: {len(pages)} pages, {len(stale)} written, {len(extra)} removed", file=stderr)
+    return EXIT_OK
 
 
 def read_lines(files, stdin):

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 PROTOCOLS = ("xapi", "caliper")
 AUTH_TYPES = ("basic", "bearer")
-_SETTINGS_KEYS = {"name", "protocol", "url", "auth", "courses", "enabled", "xapi_version", "pii"}
+_SETTINGS_KEYS = {"name", "protocol", "url", "auth", "courses", "enabled", "xapi_version", "pii", "guests"}
 PII_FIELDS = ("username", "email", "ip", "user_agent", "referer", "session")
 
 
@@ -38,6 +38,7 @@ class ConsumerConfig:
     courses: frozenset | None = None  # None: every course
     xapi_version: str = "1.0.3"
     pii: frozenset = frozenset()
+    guests: bool = False  # also send events of learners who are not signed in
     source: str = "settings"  # or "database"
 
     def __post_init__(self):
@@ -106,6 +107,7 @@ def from_settings(declaration):
         courses=None if courses is None else frozenset(courses),
         xapi_version=declaration.get("xapi_version", "1.0.3"),
         pii=frozenset(declaration.get("pii") or ()),
+        guests=declaration.get("guests", False) is True,
         source="settings",
     )
 
@@ -124,6 +126,7 @@ def from_model(consumer):
         enabled=consumer.enabled,
         courses=frozenset(courses) if courses else None,
         xapi_version=consumer.xapi_version,
+        guests=consumer.guests,
         source="database",
     )
 

@@ -7,6 +7,10 @@ An actor id is an anonymous UUID, stable per learner and per kind of consumer
   installed, otherwise a random UUID kept in the plugin's own table.
 * :class:`HmacActorIds` (outside an LMS, e.g. the command line): a keyed HMAC of the
   user id, so the same secret gives the same ids everywhere with no database.
+
+A guest (an event with no learner) has an actor only for consumers that ask for
+guests: a keyed HMAC of the session id, so one visit is one anonymous actor and the
+session id itself never leaves.
 """
 import hashlib
 import hmac
@@ -19,6 +23,18 @@ class UnknownLearner(LookupError):
     """The event names a learner this resolver cannot turn into an actor id."""
 
 
+def _keyed_uuid(key, text):
+    digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def guest_actor_id(key, event, kind):
+    """A session-scoped anonymous id for a guest's event."""
+    if not event.session:
+        raise UnknownLearner("a guest event without a session cannot be given an actor")
+    return _keyed_uuid(key, f"guest:{kind}:{event.session}")
+
+
 class HmacActorIds:
     def __init__(self, secret):
         if not secret:
@@ -26,10 +42,11 @@ class HmacActorIds:
         self._key = secret.encode("utf-8") if isinstance(secret, str) else secret
 
     def actor_id(self, event, kind):
+        if event.is_guest:
+            return guest_actor_id(self._key, event, kind)
         if event.user_id is None:
             raise UnknownLearner("the event has no user_id (a username alone needs the LMS database)")
-        digest = hmac.new(self._key, f"{kind}:{event.user_id}".encode(), hashlib.sha256).digest()
-        return str(uuid.UUID(bytes=digest[:16], version=4))
+        return _keyed_uuid(self._key, f"{kind}:{event.user_id}")
 
 
 class StoredActorIds:
@@ -40,6 +57,8 @@ class StoredActorIds:
         self._cache_size = cache_size
 
     def actor_id(self, event, kind):
+        if event.is_guest:
+            return guest_actor_id(self._guest_key(), event, kind)
         user_id = event.user_id
         if user_id is None and event.username:
             user_id = self._user_id(event.username)
@@ -53,6 +72,11 @@ class StoredActorIds:
                 self._cache.clear()
             self._cache[key] = found
         return found
+
+    @staticmethod
+    def _guest_key():
+        from django.conf import settings
+        return hmac.new(settings.SECRET_KEY.encode(), b"openedx-xapi guest actors", hashlib.sha256).digest()
 
     def _user_id(self, username):
         from . import platform

@@ -29,6 +29,9 @@ class Consumer(models.Model):
                                   help_text="Basic authentication only. Stored encrypted.")
     token = EncryptedCharField(max_length=2000, blank=True, null=True,
                                help_text="Bearer authentication only. Stored encrypted.")
+    guests = models.BooleanField(
+        "send guests' events", default=False,
+        help_text="Also send events of visitors who are not signed in, each visit as one anonymous actor.")
     courses = models.TextField(
         blank=True,
         help_text="Course run ids this consumer may receive, one per line. Empty: every course.")

@@ -25,7 +25,7 @@ class Rejected(Exception):
 
 def documents_for(event, protocol, ctx):
     """The validated documents for ``event``, or raise :class:`Skipped` / :class:`Rejected`."""
-    if event.is_guest:
+    if event.is_guest and not ctx.guests:
         raise Skipped("guest learner (no user id or username)")
     try:
         documents = translate(event, protocol, ctx)

@@ -122,3 +122,44 @@ def test_console_script_is_installed(tmp_path):
                             input=ndjson(enrollment_event()), capture_output=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert validate_statement(json.loads(result.stdout)) == []
+
+
+def test_docs_in_the_repository_match_the_registry():
+    """docs/event-mapping/ is generated from the registry: it must not drift from the code."""
+    from pathlib import Path
+    folder = Path(__file__).resolve().parent.parent / "docs" / "event-mapping"
+    err = io.StringIO()
+    code = main(["docs", "--check", "--output", str(folder)], stderr=err)
+    assert code == 0, err.getvalue()
+
+
+def test_docs_are_written_and_checked(tmp_path):
+    err = io.StringIO()
+    assert main(["docs", "--output", str(tmp_path)], stderr=err) == 0
+    assert (tmp_path / "index.rst").exists() and (tmp_path / "enrollment.rst").exists()
+    assert "edx.course.enrollment.activated" in (tmp_path / "enrollment.rst").read_text()
+    assert main(["docs", "--check", "--output", str(tmp_path)], stderr=io.StringIO()) == 0
+    (tmp_path / "enrollment.rst").write_text("stale")
+    (tmp_path / "gone.rst").write_text("old family")
+    err = io.StringIO()
+    assert main(["docs", "--check", "--output", str(tmp_path)], stderr=err) == 1
+    assert "enrollment.rst: out of date" in err.getvalue() and "gone.rst: out of date" in err.getvalue()
+
+
+def guest_event(session="guest-session-1", **changes):
+    event = enrollment_event(user_id=None, username="", session=session)
+    event["data"].pop("user_id")
+    event.update(changes)
+    return event
+
+
+def test_guests_are_skipped_unless_asked_for():
+    code, lines, err = run(["translate", "--to", "xapi", *ARGS], ndjson(guest_event()))
+    assert (code, lines) == (0, []) and "skipped as guest: 1" in err
+    code, lines, err = run(["translate", "--to", "xapi", "--guests", *ARGS],
+                           ndjson(guest_event(), guest_event(timestamp="2020-07-15T07:00:00.000+00:00"),
+                                  guest_event(session="another-visit")))
+    assert code == 0 and len(lines) == 3
+    assert lines[0]["actor"] == lines[1]["actor"] != lines[2]["actor"]
+    assert "guest-session-1" not in json.dumps(lines)
+    assert all(validate_statement(s) == [] for s in lines)

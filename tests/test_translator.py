@@ -166,3 +166,19 @@ def test_caliper_output_conforms_to_the_official_1edtech_schemas(name, ctx):
         problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
                     for e in validator_for(event["type"]).iter_errors(event)]
         assert problems == []
+
+
+def test_guest_actor_in_the_lms_is_keyed_by_the_secret_key(settings):
+    from openedx_xapi.identity import StoredActorIds
+    from openedx_xapi.pipeline import Skipped, documents_for
+    raw = enrollment_event(user_id=None, username="", session="visit-42")
+    raw["data"].pop("user_id")
+    ctx = TranslationContext(lms_root_url=LMS, actor_ids=StoredActorIds(), guests=True)
+    [first] = documents_for(parse_event(raw), "xapi", ctx)
+    [again] = documents_for(parse_event(raw), "xapi", ctx)
+    assert first["actor"] == again["actor"] and "visit-42" not in str(first)
+    settings.SECRET_KEY = "another-secret-key"
+    [other] = documents_for(parse_event(raw), "xapi", ctx)
+    assert other["actor"] != first["actor"]
+    with pytest.raises(Skipped, match="guest"):
+        documents_for(parse_event(raw), "xapi", TranslationContext(lms_root_url=LMS, actor_ids=StoredActorIds()))

@@ -30,7 +30,7 @@ _BACKOFF_CAP = 600.0
 
 def context_for(consumer):
     return TranslationContext(lms_root_url=conf.lms_root_url(), actor_ids=_actor_ids,
-                              xapi_version=consumer.xapi_version, pii=consumer.pii)
+                              xapi_version=consumer.xapi_version, pii=consumer.pii, guests=consumer.guests)
 
 
 @shared_task(name="openedx_xapi.route_event", ignore_result=True, acks_late=True)

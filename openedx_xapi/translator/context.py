@@ -10,6 +10,7 @@ class TranslationContext:
     actor_ids: object  # an identity resolver, see openedx_xapi.identity
     xapi_version: str = "1.0.3"
     pii: frozenset = field(default_factory=frozenset)
+    guests: bool = False  # send guests' events, with a session-scoped anonymous actor
 
     def __post_init__(self):
         if self.xapi_version not in XAPI_VERSIONS:

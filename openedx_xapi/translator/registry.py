@@ -3,13 +3,15 @@
 Every module in ``openedx_xapi/translator/families/`` is imported on first use and
 calls :func:`register` for its events: adding an event family is adding one module.
 A family module also offers ``SAMPLES``, an example source event per event name, used
-by the generated docs and by the property-based tests.
+by the generated docs and by the property-based tests, and ``DIFFERENCES_FROM_ERB``,
+where its vocabulary deliberately departs from event-routing-backends, and why.
 """
 import importlib
 import pkgutil
 
 _MAPPINGS = {"xapi": {}, "caliper": {}}
 _SAMPLES = {}
+_DIFFERENCES = {}
 _loaded = False
 
 
@@ -29,6 +31,7 @@ def _load_families():
         for module in pkgutil.iter_modules(families.__path__):
             family = importlib.import_module(f"{families.__name__}.{module.name}")
             _SAMPLES.update(getattr(family, "SAMPLES", {}))
+            _DIFFERENCES.update(getattr(family, "DIFFERENCES_FROM_ERB", {}))
         _loaded = True
 
 
@@ -53,3 +56,10 @@ def sample_for(event_name):
     """An example source event (in-process shape) for ``event_name``, or None."""
     _load_families()
     return _SAMPLES.get(event_name)
+
+
+def differences_from_erb():
+    """``{event name: reason}``: where we deliberately emit something else than
+    event-routing-backends, and why (each family module's ``DIFFERENCES_FROM_ERB``)."""
+    _load_families()
+    return dict(_DIFFERENCES)
