@@ -5,7 +5,7 @@ import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from openedx_xapi.events import parse_event
-from openedx_xapi.translator import TranslationError, Unmapped, mapped_events, translate
+from openedx_xapi.translator import TranslationContext, TranslationError, Unmapped, mapped_events, translate
 from openedx_xapi.translator.mapping import Field, const, parse_path
 from openedx_xapi.translator.registry import register
 from openedx_xapi.validator import validate_event, validate_statement
