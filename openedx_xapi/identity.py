@@ -14,7 +14,8 @@ session id itself never leaves.
 """
 import hashlib
 import hmac
-import uuid
+
+from openedx_xapi.ids import uuid4_from_digest
 
 KINDS = ("xapi", "caliper")
 
@@ -24,8 +25,7 @@ class UnknownLearner(LookupError):
 
 
 def _keyed_uuid(key, text):
-    digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
+    return uuid4_from_digest(hmac.new(key, text.encode(), hashlib.sha256).digest())
 
 
 def guest_actor_id(key, event, kind):

@@ -18,13 +18,31 @@ REGISTRATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/open
 _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in the parts by accident
 
 
+def uuid5_text(namespace, name):
+    """``str(uuid.uuid5(namespace, name))``, without the cost of building UUID objects."""
+    return _format_uuid(hashlib.sha1(namespace.bytes + name.encode()).digest(), 0x50)
+
+
+def uuid4_from_digest(digest):
+    """A version-4-shaped UUID string from the first 16 bytes of a keyed digest."""
+    return _format_uuid(digest, 0x40)
+
+
+def _format_uuid(digest, version_bits):
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | version_bits
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def event_key(event):
     """The canonical identity of a source event, as text."""
     payload = orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
     who = str(event.user_id) if event.user_id is not None else (event.username or event.session or "")
     return _SEPARATOR.join((
         event.name,
-        event.timestamp.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        event.timestamp.replace(tzinfo=None).isoformat(timespec="microseconds"),
         who,
         event.course_id or "",
         hashlib.sha256(payload).hexdigest(),
@@ -33,9 +51,9 @@ def event_key(event):
 
 def statement_id(event, protocol, index=0):
     """The id of the ``index``-th document made from ``event`` for ``protocol``."""
-    return str(uuid.uuid5(STATEMENT_NAMESPACE, f"{event_key(event)}{_SEPARATOR}{protocol}{_SEPARATOR}{index}"))
+    return uuid5_text(STATEMENT_NAMESPACE, f"{event_key(event)}{_SEPARATOR}{protocol}{_SEPARATOR}{index}")
 
 
 def registration_id(actor_id, course_id):
     """A stable, anonymised id of one learner's enrollment in one course run."""
-    return str(uuid.uuid5(REGISTRATION_NAMESPACE, f"{actor_id}{_SEPARATOR}{course_id}"))
+    return uuid5_text(REGISTRATION_NAMESPACE, f"{actor_id}{_SEPARATOR}{course_id}")
