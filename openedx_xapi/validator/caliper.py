@@ -30,6 +30,8 @@ import json
 import math
 import re
 
+from openedx_xapi.validator.common import json_kind
+
 __all__ = [
     "ACTIONS",
     "CALIPER_CONTEXT",
@@ -361,21 +363,7 @@ def _short(value, limit=60):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _kind(value):
-    """The JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+_kind = json_kind
 
 
 _PLAIN_TYPE_NAMES = {str: "a string", bool: "a JSON boolean (true/false)", dict: "a JSON object"}

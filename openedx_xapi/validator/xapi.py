@@ -21,6 +21,8 @@ e.g. ``"context.contextActivities.parent[0].id: must be an absolute IRI ..."``.
 import math
 import re
 
+from openedx_xapi.validator.common import json_kind
+
 __all__ = ["XAPI_VERSIONS", "validate_statement"]
 
 XAPI_VERSIONS = ("1.0.3", "2.0.0")
@@ -234,21 +236,7 @@ def validate_statement(statement: dict, version: str = "1.0.3") -> list[str]:
 # properties (required ones, exactly-one-IFI, min < max, ...) come after the loop.
 
 
-def _kind(value):
-    """JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, _ARRAY):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+_kind = json_kind
 
 
 def _show(value):
