@@ -363,24 +363,23 @@ def _short(value, limit=60):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-_kind = json_kind
 
 
 _PLAIN_TYPE_NAMES = {str: "a string", bool: "a JSON boolean (true/false)", dict: "a JSON object"}
 
 
 def _plain_type_error(expected, value, path):
-    return f"{path}: must be {_PLAIN_TYPE_NAMES[expected]}, not {_kind(value)} {_short(value, 40)}"
+    return f"{path}: must be {_PLAIN_TYPE_NAMES[expected]}, not {json_kind(value)} {_short(value, 40)}"
 
 
 def _check_uint(value, path, errors, strict, depth):
     if type(value) is not int or value < 0:
-        errors.append(f"{path}: must be a non-negative integer, not {_kind(value)} {_short(value)}")
+        errors.append(f"{path}: must be a non-negative integer, not {json_kind(value)} {_short(value)}")
 
 
 def _check_integer(value, path, errors, strict, depth):
     if type(value) is not int:
-        errors.append(f"{path}: must be an integer, not {_kind(value)} {_short(value)}")
+        errors.append(f"{path}: must be an integer, not {json_kind(value)} {_short(value)}")
 
 
 def _check_decimal(value, path, errors, strict, depth):
@@ -391,14 +390,14 @@ def _check_decimal(value, path, errors, strict, depth):
             errors.append(f"{path}: must be a decimal number written with a fraction "
                           f"(e.g. {value}.0), not the integer {value}")
         else:
-            errors.append(f"{path}: must be a decimal number, not {_kind(value)} {_short(value)}")
+            errors.append(f"{path}: must be a decimal number, not {json_kind(value)} {_short(value)}")
     elif not math.isfinite(value):
         errors.append(f"{path}: must be a finite number")
 
 
 def _check_datetime(value, path, errors, strict, depth):
     if type(value) is not str:
-        errors.append(f"{path}: must be a date-time string, not {_kind(value)}")
+        errors.append(f"{path}: must be a date-time string, not {json_kind(value)}")
         return
     match = _STRICT_DATETIME(value) if strict else _ISO_DATETIME(value)
     if match is None:
@@ -419,7 +418,7 @@ def _check_duration(value, path, errors, strict, depth):
 
 def _check_iri(value, path, errors, strict, depth):
     if type(value) is not str:
-        errors.append(f"{path}: must be an IRI string, not {_kind(value)}")
+        errors.append(f"{path}: must be an IRI string, not {json_kind(value)}")
     elif _IRI(value) is None:
         errors.append(f"{path}: {_short(value)} is not a valid IRI")
 
@@ -433,16 +432,16 @@ def _check_context(value, path, errors, strict, depth):
             errors.append(f"{path}: the list must contain {CALIPER_CONTEXT!r}")
     else:
         errors.append(f"{path}: must be {CALIPER_CONTEXT!r} or a list containing it, "
-                      f"not {_kind(value)}")
+                      f"not {json_kind(value)}")
 
 
 def _check_strings(value, path, errors, strict, depth):
     if type(value) is not list:
-        errors.append(f"{path}: must be an array of strings, not {_kind(value)}")
+        errors.append(f"{path}: must be an array of strings, not {json_kind(value)}")
         return
     for index, item in enumerate(value):
         if type(item) is not str:
-            errors.append(f"{path}[{index}]: must be a string, not {_kind(item)}")
+            errors.append(f"{path}[{index}]: must be a string, not {json_kind(item)}")
 
 
 def _enum(values):
@@ -459,7 +458,7 @@ def _enums(values):
 
     def check(value, path, errors, strict, depth):
         if type(value) is not list:
-            errors.append(f"{path}: must be an array, not {_kind(value)}")
+            errors.append(f"{path}: must be an array, not {json_kind(value)}")
             return
         for index, item in enumerate(value):
             check_one(item, f"{path}[{index}]", errors, strict, depth)
@@ -500,7 +499,7 @@ def _refs(*types):
 
     def check(value, path, errors, strict, depth):
         if type(value) is not list:
-            errors.append(f"{path}: must be an array of {check_one.label}, not {_kind(value)}")
+            errors.append(f"{path}: must be an array of {check_one.label}, not {json_kind(value)}")
             return
         for index, item in enumerate(value):
             check_one(item, f"{path}[{index}]", errors, strict, depth)
@@ -517,7 +516,7 @@ def _value(value_type):
 def _values(value_type):
     def check(value, path, errors, strict, depth):
         if type(value) is not list:
-            errors.append(f"{path}: must be an array of {value_type}, not {_kind(value)}")
+            errors.append(f"{path}: must be an array of {value_type}, not {json_kind(value)}")
             return
         for index, item in enumerate(value):
             _check_value_node(item, f"{path}[{index}]", errors, strict, depth, value_type)
@@ -671,7 +670,7 @@ _TYPE_REQUIRED = {t: _all_required(t) for t in ENTITY_SUPERTYPES}
 def _check_entity_node(value, path, errors, strict, depth, allowed, label):
     """An embedded entity: a dict with a known ``type`` among ``allowed``."""
     if type(value) is not dict:
-        errors.append(f"{path}: must be an IRI or an embedded {label}, not {_kind(value)}")
+        errors.append(f"{path}: must be an IRI or an embedded {label}, not {json_kind(value)}")
         return
     if depth >= MAX_DEPTH:
         errors.append(f"{path}: nested deeper than {MAX_DEPTH} levels")
@@ -695,7 +694,7 @@ def _bad_entity_type(value, path, errors, label):
     if entity_type is None:
         errors.append(f"{_join(path, 'type')}: required property missing")
     elif type(entity_type) is not str:
-        errors.append(f"{_join(path, 'type')}: must be a string, not {_kind(entity_type)}")
+        errors.append(f"{_join(path, 'type')}: must be a string, not {json_kind(entity_type)}")
     elif entity_type in VALUE_TYPES:
         errors.append(f"{_join(path, 'type')}: a {entity_type} is not an entity; expected {label}")
     else:
@@ -704,7 +703,7 @@ def _bad_entity_type(value, path, errors, label):
 
 def _check_value_node(value, path, errors, strict, depth, value_type):
     if type(value) is not dict:
-        errors.append(f"{path}: must be a {value_type} object, not {_kind(value)}")
+        errors.append(f"{path}: must be a {value_type} object, not {json_kind(value)}")
         return
     if depth >= MAX_DEPTH:
         errors.append(f"{path}: nested deeper than {MAX_DEPTH} levels")
@@ -766,7 +765,7 @@ _CORE_EVENT_PROPERTIES = frozenset(REQUIRED_EVENT_PROPERTIES) | {"profile", "ext
 
 def _validate_event(event, path, errors, strict):
     if type(event) is not dict:
-        errors.append(f"{path or '$'}: an event must be a JSON object, not {_kind(event)}")
+        errors.append(f"{path or '$'}: an event must be a JSON object, not {json_kind(event)}")
         return
     for name in REQUIRED_EVENT_PROPERTIES:
         if name not in event:
@@ -846,7 +845,7 @@ def _validate_entity(entity, path, errors, strict):
     elif type(entity) is dict:
         _check_entity_node(entity, path, errors, strict, 0, None, "Entity")
     else:
-        errors.append(f"{path or '$'}: an entity must be a JSON object or an IRI, not {_kind(entity)}")
+        errors.append(f"{path or '$'}: an entity must be a JSON object or an IRI, not {json_kind(entity)}")
 
 
 _ENVELOPE_PROPERTIES = frozenset({"sensor", "sendTime", "dataVersion", "data"})
@@ -854,7 +853,7 @@ _ENVELOPE_PROPERTIES = frozenset({"sensor", "sendTime", "dataVersion", "data"})
 
 def _validate_envelope(envelope, errors, strict):
     if type(envelope) is not dict:
-        errors.append(f"$: an envelope must be a JSON object, not {_kind(envelope)}")
+        errors.append(f"$: an envelope must be a JSON object, not {json_kind(envelope)}")
         return
     for name in ("sensor", "sendTime", "dataVersion", "data"):
         if name not in envelope:

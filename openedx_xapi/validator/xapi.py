@@ -219,7 +219,7 @@ def validate_statement(statement: dict, version: str = "1.0.3") -> list[str]:
         if isinstance(statement, dict):
             _check_statement(statement, "", errors, version, False)
         else:
-            errors.append(f"statement: must be an object, got {_kind(statement)}")
+            errors.append(f"statement: must be an object, got {json_kind(statement)}")
     except Exception as exc:  # pragma: no cover - last-resort guard for exotic inputs
         errors.append(f"statement: could not be validated ({type(exc).__name__})")
     return errors
@@ -236,7 +236,6 @@ def validate_statement(statement: dict, version: str = "1.0.3") -> list[str]:
 # properties (required ones, exactly-one-IFI, min < max, ...) come after the loop.
 
 
-_kind = json_kind
 
 
 def _show(value):
@@ -245,7 +244,7 @@ def _show(value):
         return repr(value if len(value) <= 80 else value[:77] + "...")
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
-    return _kind(value)
+    return json_kind(value)
 
 
 def _reject(key, allowed, p, errors, why=None):
@@ -280,7 +279,7 @@ def _expect_object(value, path, errors):
             return True
         errors.append(f"{path}: must not be empty")
         return False
-    errors.append(f"{path}: must be an object, got {_kind(value)}")
+    errors.append(f"{path}: must be an object, got {json_kind(value)}")
     return False
 
 
@@ -291,7 +290,7 @@ def _expect_array(value, path, errors):
             return True
         errors.append(f"{path}: must not be an empty array")
         return False
-    errors.append(f"{path}: must be an array, got {_kind(value)}")
+    errors.append(f"{path}: must be an array, got {json_kind(value)}")
     return False
 
 
@@ -379,7 +378,7 @@ def _check_timestamp(value, path, errors, version):
     LRS conformance suite does.
     """
     if not isinstance(value, str):
-        errors.append(f"{path}: must be a date-time string, got {_kind(value)}")
+        errors.append(f"{path}: must be a date-time string, got {json_kind(value)}")
         return
     if version == "2.0.0":
         match = _TS_RFC3339_RE.fullmatch(value)
@@ -827,7 +826,7 @@ def _check_result(value, path, errors):
             _check_score(item, p + key, errors)
         elif key == "success" or key == "completion":
             if item is not True and item is not False:
-                errors.append(f"{p}{key}: must be a boolean, got {_kind(item)}")
+                errors.append(f"{p}{key}: must be a boolean, got {json_kind(item)}")
         elif key == "response":
             _check_string(item, p + key, errors)
         elif key == "duration":
