@@ -83,21 +83,14 @@ def _load_json_line(line):
 
 def _from_tracker(raw):
     context = _as_dict(raw.get("context"), "context")
-    data = _as_dict(raw.get("data"), "data")
+    data = _payload(raw.get("data"))
     request = {key: context.get(key) for key in _REQUEST_FIELDS}
     return _build(raw.get("name"), raw.get("timestamp"), data, context, request)
 
 
 def _from_tracking_log(raw):
     context = _as_dict(raw.get("context"), "context")
-    data = raw.get("event")
-    if isinstance(data, str):
-        # Browser events carry their payload as a JSON string (sometimes an empty one).
-        try:
-            data = orjson.loads(data) if data.strip() else {}
-        except orjson.JSONDecodeError:
-            data = {"value": data}
-    data = _as_dict(data, "event")
+    data = _payload(raw.get("event"))
     request = {key: raw.get(key) or context.get(key) for key in _REQUEST_FIELDS}
     return _build(raw.get("name") or raw.get("event_type"), raw.get("time") or raw.get("timestamp"),
                   data, context, request)
@@ -125,6 +118,28 @@ def _build(name, timestamp, data, context, request):
         accept_language=_text(request["accept_language"]),
         path=_text(request["path"]),
     )
+
+
+def _payload(value):
+    """The event's payload as a dict.
+
+    Server events carry a dict. Browser events may carry a JSON string (sometimes an
+    empty one), a query string (``input_x=1&input_y=2``), or a list (``problem_graded``
+    sends ``[form, html]``): what is not a JSON object is kept as ``{"value": ...}``.
+    """
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        if not value.strip():
+            return {}
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {"value": value}
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+    return {"value": value}
 
 
 def _as_dict(value, what):

@@ -33,6 +33,9 @@ pytestmark = pytest.mark.skipif(CORPUS is None, reason="the ERB reference corpus
 
 # Events of learners who are not signed in: ERB sends them; we drop them by default (privacy).
 GUEST_INPUTS = {"edx.ui.lms.link_clicked(anonymous_user).json"}
+# Events that name nothing a valid statement could be about: ERB guesses (from the page's
+# referer); we reject them, with a reason.
+UNTRANSLATABLE_INPUTS = {"problem_check(browser).required.only.data.json"}
 
 
 def expected(kind, name):
@@ -67,13 +70,14 @@ def lms_ctx(db):
 def translated(name, protocol, ctx):
     from django.contrib.auth import get_user_model
     raw = json.loads((CORPUS / "input" / name).read_text())
-    username = (raw.get("data") or {}).get("username") or (raw.get("context") or {}).get("username")
+    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+    username = data.get("username") or (raw.get("context") or {}).get("username")
     if username:
         get_user_model().objects.get_or_create(username=username)
     return documents_for(parse_event(copy.deepcopy(raw)), protocol, ctx)
 
 
-@pytest.mark.parametrize("name", [n for n in INPUTS if n not in GUEST_INPUTS])
+@pytest.mark.parametrize("name", [n for n in INPUTS if n not in GUEST_INPUTS | UNTRANSLATABLE_INPUTS])
 def test_every_event_erb_maps_is_mapped_with_its_vocabulary(name, lms_ctx):
     ours = erb = None
     for protocol in ("xapi", "caliper"):
@@ -100,6 +104,15 @@ def test_guest_events_are_dropped_by_default(lms_ctx):
     for name in GUEST_INPUTS:
         with pytest.raises(Skipped, match="guest"):
             translated(name, "xapi", lms_ctx("xapi"))
+
+
+def test_events_naming_nothing_are_rejected_with_a_reason(lms_ctx):
+    for name in UNTRANSLATABLE_INPUTS:
+        event_name = json.loads((CORPUS / "input" / name).read_text())["name"]
+        assert event_name in differences_from_erb()
+        with pytest.raises(Rejected) as rejection:
+            translated(name, "xapi", lms_ctx("xapi"))
+        assert rejection.value.reason
 
 
 def test_erb_ships_invalid_statements_that_we_do_not():
