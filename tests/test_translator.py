@@ -182,3 +182,18 @@ def test_guest_actor_in_the_lms_is_keyed_by_the_secret_key(settings):
     assert other["actor"] != first["actor"]
     with pytest.raises(Skipped, match="guest"):
         documents_for(parse_event(raw), "xapi", TranslationContext(lms_root_url=LMS, actor_ids=StoredActorIds()))
+
+
+@pytest.mark.parametrize("bad", ["\ufff0", "\ue000", "\ufdd0", "a b", "x\x7fy", "<x>", "a\u2028b"])
+def test_ids_with_characters_iris_do_not_allow_are_refused(bad, ctx):
+    from openedx_xapi.translator.common import block_iri, course_iri
+    assert course_iri(f"course-v1:a+{bad}+c", ctx) is None
+    assert block_iri(f"block-v1:a+b+c+type@problem+block@{bad}", ctx) is None
+    statement = translate(parse_event(enrollment_event()), "xapi", ctx)[0]
+    statement["object"]["id"] += bad
+    assert any(error.startswith("object.id") for error in validate_statement(statement))
+
+
+def test_iris_may_hold_unicode_letters(ctx):
+    from openedx_xapi.translator.common import course_iri
+    assert course_iri("course-v1:Université+Cours+2024", ctx) == f"{LMS}/course/course-v1:Université+Cours+2024"

@@ -7,18 +7,24 @@ an exception escaping from a hostile event.
 import math
 
 from openedx_xapi.translator import vocabulary as v
+from openedx_xapi.validator.common import is_absolute_iri
+
+
+def iri(text_value):
+    """``text_value`` if it is a valid absolute IRI, else None (so a hostile id is left out)."""
+    return text_value if is_absolute_iri(text_value) else None
 
 
 def course_iri(course_id, ctx):
     """The activity id of a course run, as event-routing-backends builds it."""
     course_id = text(course_id, ctx)
-    return f"{ctx.lms_root_url}/course/{course_id}" if course_id and " " not in course_id else None
+    return iri(f"{ctx.lms_root_url}/course/{course_id}") if course_id else None
 
 
 def block_iri(usage_key, ctx):
     """The activity id of a block (problem, video, unit, ...) from its usage key."""
     usage_key = text(usage_key, ctx)
-    return f"{ctx.lms_root_url}/xblock/{usage_key}" if usage_key and " " not in usage_key else None
+    return iri(f"{ctx.lms_root_url}/xblock/{usage_key}") if usage_key else None
 
 
 def session_iri(session, ctx):

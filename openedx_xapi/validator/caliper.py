@@ -30,7 +30,7 @@ import json
 import math
 import re
 
-from openedx_xapi.validator.common import json_kind
+from openedx_xapi.validator.common import IRI_REST, SCHEME, json_kind
 
 __all__ = [
     "ACTIONS",
@@ -348,7 +348,7 @@ _DURATION = re.compile(
     rf"(?:T(?=[0-9])(?:{_N}H)?(?:{_N}M)?(?:{_N}S)?)?", re.ASCII).fullmatch
 #: An absolute IRI (scheme ":" and no whitespace or characters RFC 3987 excludes), or a
 #: JSON-LD blank node identifier ("_:b0").
-_IRI = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*|_):[^\s<>\"{}|\\^`\x00-\x1f\x7f]+").fullmatch
+_IRI = re.compile(f"(?:{SCHEME}|_):{IRI_REST}").fullmatch
 _URN_UUID = re.compile(
     r"urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
     re.ASCII).fullmatch

@@ -1,4 +1,5 @@
-"""Helpers both validators use for their messages."""
+"""Helpers both validators (and the translator's IRI builders) use."""
+import re
 
 
 def json_kind(value):
@@ -16,3 +17,19 @@ def json_kind(value):
     if isinstance(value, dict):
         return "object"
     return type(value).__name__
+
+
+# Characters an IRI may hold (RFC 3987 §2.2): unreserved ASCII, the delimiters, and the
+# "ucschar" ranges of Unicode (no controls, no surrogates, no noncharacters, no private
+# use). Anything else must be %-escaped.
+_UCSCHAR = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    f"{chr(plane << 16)}-{chr((plane << 16) + 0xFFFD)}" for plane in range(1, 15))
+_IRI_CHAR = rf"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;={_UCSCHAR}]|%[0-9A-Fa-f]{{2}}"
+SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*"
+IRI_REST = rf"(?:{_IRI_CHAR})+"
+_ABSOLUTE_IRI = re.compile(rf"{SCHEME}:{IRI_REST}").fullmatch
+
+
+def is_absolute_iri(value):
+    """True for a string that is an absolute IRI: a scheme, ":", and only IRI characters."""
+    return isinstance(value, str) and _ABSOLUTE_IRI(value) is not None

@@ -21,7 +21,7 @@ e.g. ``"context.contextActivities.parent[0].id: must be an absolute IRI ..."``.
 import math
 import re
 
-from openedx_xapi.validator.common import json_kind
+from openedx_xapi.validator.common import IRI_REST, SCHEME, json_kind
 
 __all__ = ["XAPI_VERSIONS", "validate_statement"]
 
@@ -37,10 +37,7 @@ _VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 # Absolute IRI (RFC 3987 §2.2, scheme from RFC 3986 §3.1): a scheme, ":", then a
 # non-empty rest without whitespace, controls, characters IRIs never allow, and
 # with every "%" starting a two-hex-digit escape.  Not a full RFC 3987 parser.
-_IRI_RE = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.\-]*:"
-    r"(?:[^\s<>\"{}|\\^`%\x00-\x1f\x7f-\x9f]|%[0-9A-Fa-f]{2})+"
-)
+_IRI_RE = re.compile(f"{SCHEME}:{IRI_REST}")
 
 # mbox (1.0.3 §2.4.2.3): "mailto:" followed by an email address.
 _MBOX_RE = re.compile(
