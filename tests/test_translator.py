@@ -184,7 +184,7 @@ def test_guest_actor_in_the_lms_is_keyed_by_the_secret_key(settings):
         documents_for(parse_event(raw), "xapi", TranslationContext(lms_root_url=LMS, actor_ids=StoredActorIds()))
 
 
-@pytest.mark.parametrize("bad", ["\ufff0", "\ue000", "\ufdd0", "a b", "x\x7fy", "<x>", "a\x85b"])
+@pytest.mark.parametrize("bad", ["\ufff0", "\ue000", "\ufdd0", "a b", "x\x7fy", "<x>", "a\x85b", "a[b"])
 def test_ids_with_characters_iris_do_not_allow_are_refused(bad, ctx):
     from openedx_xapi.translator.common import block_iri, course_iri
     assert course_iri(f"course-v1:a+{bad}+c", ctx) is None

@@ -21,12 +21,12 @@ def json_kind(value):
 
 # Characters an IRI may hold (RFC 3987 §2.2): unreserved ASCII, the delimiters, and the
 # "ucschar" ranges of Unicode (no controls, no surrogates, no noncharacters, no private
-# use). Anything else must be %-escaped.
+# use). Anything else must be %-escaped. Square brackets only enclose an IPv6 host.
 _UCSCHAR = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     f"{chr(plane << 16)}-{chr((plane << 16) + 0xFFFD)}" for plane in range(1, 15))
-_IRI_CHAR = rf"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;={_UCSCHAR}]|%[0-9A-Fa-f]{{2}}"
+_IRI_CHAR = rf"[A-Za-z0-9\-._~:/?#@!$&'()*+,;={_UCSCHAR}]|%[0-9A-Fa-f]{{2}}"
 SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*"
-IRI_REST = rf"(?:{_IRI_CHAR})+"
+IRI_REST = rf"(?://\[[0-9A-Fa-f:.]+\](?:{_IRI_CHAR})*|(?:{_IRI_CHAR})+)"
 _ABSOLUTE_IRI = re.compile(rf"{SCHEME}:{IRI_REST}").fullmatch
 
 
