@@ -85,7 +85,7 @@ def _from_tracker(raw):
     context = _as_dict(raw.get("context"), "context")
     data = _payload(raw.get("data"))
     request = {key: context.get(key) for key in _REQUEST_FIELDS}
-    return _build(raw.get("name"), raw.get("timestamp"), data, context, request)
+    return _build(raw.get("name"), raw.get("timestamp") or raw.get("time"), data, context, request)
 
 
 def _from_tracking_log(raw):

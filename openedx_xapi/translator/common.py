@@ -81,10 +81,13 @@ def boolean(value, ctx=None):
     return None
 
 
+_LONGEST_DURATION = 10 * 365 * 24 * 3600  # seconds: longer is junk, and some LRSs refuse it
+
+
 def duration(seconds, ctx=None):
     """ISO 8601 duration from seconds: 75.5 -> "PT1M15.5S"."""
     seconds = number(seconds)
-    if seconds is None or seconds < 0:
+    if seconds is None or seconds < 0 or seconds > _LONGEST_DURATION:
         return None
     minutes, secs = divmod(round(seconds, 3), 60)
     hours, minutes = divmod(int(minutes), 60)

@@ -1,15 +1,23 @@
 """Enrollment: a learner joins a course run, leaves it, or changes their mode.
 
-================================== ============== ============ ===========================
-Open edX event                     xAPI verb      Caliper      object
-================================== ============== ============ ===========================
-edx.course.enrollment.activated    registered     Activated    the course (CourseOffering)
-edx.course.enrollment.deactivated  unregistered   Deactivated  the course
-edx.course.enrollment.mode_changed registered     Modified     the course, with its new mode
-================================== ============== ============ ===========================
+======================================= ============ ============ ===================================
+Open edX event                          xAPI verb    Caliper      object
+======================================= ============ ============ ===================================
+edx.course.enrollment.activated         registered   Activated    the course (CourseOffering)
+edx.course.enrollment.deactivated       unregistered Deactivated  the course
+edx.course.enrollment.mode_changed      registered   Modified     the course, with its new mode
+edx.course.enrollment.upgrade_clicked   selected     NavigatedTo  the course, with the mode until then
+edx.course.enrollment.upgrade.succeeded purchased    Subscribed   the course, with its new mode
+======================================= ============ ============ ===================================
 
 Caliper 1.2 has no enrollment profile: these are generic ``Event`` s of the General
 Profile, whose conformance table allows any action on any entity.
+
+The upgrade events (``edx.course.enrollment.upgrade_clicked``: the learner chose to
+upgrade; ``edx.course.enrollment.upgrade.succeeded``: the payment for the verified track
+went through) carry the mode in their *context* (tracking-log documentation); the
+shopping cart puts it in the data as well. event-routing-backends maps neither. Neither
+is a new registration (``mode_changed`` says that), hence verbs of their own.
 """
 from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
@@ -41,12 +49,36 @@ EVENTS = (
     ("edx.course.enrollment.mode_changed",    v.REGISTERED,     "Modified"),
 )
 
-for name, verb, action in EVENTS:
-    register(
-        XapiMapping(event=name, verb=verb, fields=XAPI_FIELDS, family=FAMILY, course_is_object=True),
-        CaliperMapping(event=name, type="Event", action=action, profile="GeneralProfile",
-                       fields=CALIPER_FIELDS, family=FAMILY, course_is_object=True),
-    )
+# The upgrade events: the mode is in the data, or else in the context.
+SELECTED = ("http://id.tincanapi.com/verb/selected", "selected")
+PURCHASED = ("http://id.tincanapi.com/verb/purchased", "purchased")
+
+
+def mode_of_upgrade(event, ctx):
+    return text(event.data.get("mode")) or text(event.context.get("mode"))
+
+
+UPGRADE_XAPI_FIELDS = XAPI_FIELDS[:-1] + (
+    Field(f"object.definition.extensions[{v.EXT_ENROLLMENT_MODE}]", mode_of_upgrade),
+)
+UPGRADE_CALIPER_FIELDS = CALIPER_FIELDS[:-1] + (
+    Field("object.extensions.mode",                            mode_of_upgrade),
+)
+
+UPGRADE_EVENTS = (
+    # Open edX event                          xAPI verb         Caliper action
+    ("edx.course.enrollment.upgrade_clicked",   SELECTED,       "NavigatedTo"),
+    ("edx.course.enrollment.upgrade.succeeded", PURCHASED,      "Subscribed"),
+)
+
+for events, xapi_fields, caliper_fields in ((EVENTS, XAPI_FIELDS, CALIPER_FIELDS),
+                                            (UPGRADE_EVENTS, UPGRADE_XAPI_FIELDS, UPGRADE_CALIPER_FIELDS)):
+    for name, verb, action in events:
+        register(
+            XapiMapping(event=name, verb=verb, fields=xapi_fields, family=FAMILY, course_is_object=True),
+            CaliperMapping(event=name, type="Event", action=action, profile="GeneralProfile",
+                           fields=caliper_fields, family=FAMILY, course_is_object=True),
+        )
 
 
 def _sample(name, mode):
@@ -62,3 +94,20 @@ def _sample(name, mode):
 
 
 SAMPLES = {name: _sample(name, "verified" if name.endswith("mode_changed") else "audit") for name, _, _ in EVENTS}
+
+
+def _upgrade_sample(name, mode, path, data):
+    sample = _sample(name, mode)
+    sample["context"].update(mode=mode, path=path)
+    sample["data"] = data
+    return sample
+
+
+SAMPLES.update({
+    # a browser event: no data; the mode the learner upgrades from is in the context
+    "edx.course.enrollment.upgrade_clicked": _upgrade_sample(
+        "edx.course.enrollment.upgrade_clicked", "audit", "/courses/course-v1:edX+DemoX+Demo_Course/course/", {}),
+    "edx.course.enrollment.upgrade.succeeded": _upgrade_sample(
+        "edx.course.enrollment.upgrade.succeeded", "verified", "/checkout/receipt/",
+        {"course_id": "course-v1:edX+DemoX+Demo_Course", "user_id": 12, "mode": "verified"}),
+})
