@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from openedx_xapi.models import ActorId, Consumer, Rejection
 
-_SECRET_FIELDS = ("password", "token")
+_SECRET_FIELDS = ("password", "token", "identity_secret")
 
 
 class ConsumerForm(forms.ModelForm):
@@ -36,6 +36,9 @@ class ConsumerForm(forms.ModelForm):
     def clean_token(self):
         return self._clean_secret("token")
 
+    def clean_identity_secret(self):
+        return self._clean_secret("identity_secret")
+
 
 @admin.register(Consumer)
 class ConsumerAdmin(admin.ModelAdmin):
@@ -46,13 +49,18 @@ class ConsumerAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "enabled", "protocol", "url", "xapi_version")}),
         ("Authentication", {"fields": ("auth_type", "username", "password", "token")}),
-        ("Restrictions", {"fields": ("courses", "guests")}),
+        ("What it may receive", {"fields": ("restrictions", "guests")}),
+        ("Identity and privacy", {"fields": ("identity", "identity_secret", "pii")}),
+        ("Transport", {"fields": ("allow_http",)}),
     )
 
-    @admin.display(description="courses")
+    @admin.display(description="receives")
     def restricted_to(self, consumer):
-        courses = consumer.course_list()
-        return f"{len(courses)} course(s)" if courses else "all courses"
+        from openedx_xapi.filter.restrictions import RestrictionError, Restrictions
+        try:
+            return Restrictions.from_mapping(consumer.restrictions).describe()
+        except RestrictionError as error:
+            return f"invalid: {error}"
 
 
 @admin.register(Rejection)

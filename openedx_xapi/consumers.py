@@ -4,6 +4,7 @@ Both sources give the same immutable :class:`ConsumerConfig`. The list is kept i
 memory for ``CONFIG_CACHE_SECONDS`` (and dropped at once in the process where a
 consumer is saved), so the LMS request path never reads the database.
 """
+import ipaddress
 import logging
 import threading
 import time
@@ -11,14 +12,29 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from openedx_xapi import conf
+from openedx_xapi.filter.restrictions import KEYS as RESTRICTION_KEYS
+from openedx_xapi.filter.restrictions import NO_RESTRICTIONS, RestrictionError, Restrictions
 from openedx_xapi.translator.vocabulary import XAPI_VERSIONS
 
 log = logging.getLogger(__name__)
 
 PROTOCOLS = ("xapi", "caliper")
 AUTH_TYPES = ("basic", "bearer")
-_SETTINGS_KEYS = {"name", "protocol", "url", "auth", "courses", "enabled", "xapi_version", "pii", "guests"}
+_SETTINGS_KEYS = {"name", "protocol", "url", "auth", "enabled", "xapi_version", "pii", "guests", "identity",
+                  "allow_http", *RESTRICTION_KEYS}
 PII_FIELDS = ("username", "email", "ip", "user_agent", "referer", "session")
+# How the actor is identified, and the PII field each needs the consumer to list.
+IDENTITIES = {"anonymous": None, "hmac": None, "mbox_sha1sum": None, "mbox": "email", "username": "username"}
+
+
+def is_loopback(host):
+    """127.0.0.0/8, ::1 and localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConsumerConfigError(ValueError):
@@ -35,10 +51,13 @@ class ConsumerConfig:
     password: str = field(default="", repr=False)
     token: str = field(default="", repr=False)
     enabled: bool = True
-    courses: frozenset | None = None  # None: every course
+    restrictions: Restrictions = NO_RESTRICTIONS
     xapi_version: str = "1.0.3"
     pii: frozenset = frozenset()
     guests: bool = False  # also send events of learners who are not signed in
+    identity: str = "anonymous"
+    identity_secret: str = field(default="", repr=False)  # the key of the "hmac" identity
+    allow_http: bool = False  # plain http to a host that is not this machine
     source: str = "settings"  # or "database"
 
     def __post_init__(self):
@@ -48,8 +67,11 @@ class ConsumerConfig:
         if self.protocol not in PROTOCOLS:
             problems.append(f"'protocol' must be one of {', '.join(PROTOCOLS)}, not {self.protocol!r}")
         parts = urlsplit(self.url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             problems.append(f"'url' must be an http(s) URL, not {self.url!r}")
+        elif parts.scheme == "http" and not self.allow_http and not is_loopback(parts.hostname):
+            problems.append(f"'url' must use https (plain http is only for this machine, or with "
+                            f"'allow_http': true), not {self.url!r}")
         if self.auth_type not in AUTH_TYPES:
             problems.append(f"'auth.type' must be one of {', '.join(AUTH_TYPES)}, not {self.auth_type!r}")
         elif self.auth_type == "basic" and not self.username:
@@ -61,11 +83,16 @@ class ConsumerConfig:
         unknown_pii = set(self.pii) - set(PII_FIELDS)
         if unknown_pii:
             problems.append(f"'pii' may list {', '.join(PII_FIELDS)}; unknown: {', '.join(sorted(unknown_pii))}")
+        if self.identity not in IDENTITIES:
+            problems.append(f"'identity' must be one of {', '.join(IDENTITIES)}, not {self.identity!r}")
+        elif IDENTITIES[self.identity] and IDENTITIES[self.identity] not in self.pii:
+            problems.append(f"the {self.identity!r} identity sends the learner's {IDENTITIES[self.identity]}: "
+                            f"list {IDENTITIES[self.identity]!r} in 'pii' to allow it")
+        elif self.identity == "hmac" and len(self.identity_secret) < 16:
+            problems.append("the 'hmac' identity needs a secret of 16 characters or more "
+                            "('identity': {'type': 'hmac', 'secret': ...})")
         if problems:
             raise ConsumerConfigError(f"consumer {self.name or '?'}: " + "; ".join(problems))
-
-    def allows_course(self, course_id):
-        return self.courses is None or course_id in self.courses
 
     @property
     def statements_url(self):
@@ -92,9 +119,18 @@ def from_settings(declaration):
     auth = declaration.get("auth") or {}
     if not isinstance(auth, dict):
         raise ConsumerConfigError(f"consumer {declaration.get('name', '?')}: 'auth' must be a dict")
-    courses = declaration.get("courses")
-    if courses is not None and (isinstance(courses, str) or not all(isinstance(c, str) for c in courses)):
-        raise ConsumerConfigError(f"consumer {declaration.get('name', '?')}: 'courses' must be a list of course ids")
+    name = declaration.get("name", "?")
+    try:
+        restrictions = Restrictions.from_mapping({k: v for k, v in declaration.items() if k in RESTRICTION_KEYS})
+    except RestrictionError as error:
+        raise ConsumerConfigError(f"consumer {name}: {error}") from None
+    identity = declaration.get("identity") or "anonymous"
+    identity_secret = ""
+    if isinstance(identity, dict):
+        identity, identity_secret = identity.get("type", ""), identity.get("secret") or ""
+    pii = declaration.get("pii") or ()
+    if isinstance(pii, str):
+        raise ConsumerConfigError(f"consumer {name}: 'pii' must be a list, e.g. [\"session\"]")
     return ConsumerConfig(
         name=declaration.get("name", ""),
         protocol=declaration.get("protocol", "xapi"),
@@ -104,17 +140,23 @@ def from_settings(declaration):
         password=auth.get("password", ""),
         token=auth.get("token", ""),
         enabled=bool(declaration.get("enabled", True)),
-        courses=None if courses is None else frozenset(courses),
+        restrictions=restrictions,
         xapi_version=declaration.get("xapi_version", "1.0.3"),
-        pii=frozenset(declaration.get("pii") or ()),
+        pii=frozenset(pii),
         guests=declaration.get("guests", False) is True,
+        identity=identity,
+        identity_secret=identity_secret,
+        allow_http=declaration.get("allow_http", False) is True,
         source="settings",
     )
 
 
 def from_model(consumer):
     """A :class:`ConsumerConfig` from a :class:`~openedx_xapi.models.Consumer` row."""
-    courses = consumer.course_list()
+    try:
+        restrictions = Restrictions.from_mapping(consumer.restrictions)
+    except RestrictionError as error:
+        raise ConsumerConfigError(f"consumer {consumer.name}: {error}") from None
     return ConsumerConfig(
         name=consumer.name,
         protocol=consumer.protocol,
@@ -124,9 +166,13 @@ def from_model(consumer):
         password=consumer.password or "",
         token=consumer.token or "",
         enabled=consumer.enabled,
-        courses=frozenset(courses) if courses else None,
+        restrictions=restrictions,
         xapi_version=consumer.xapi_version,
+        pii=frozenset(consumer.pii or ()),
         guests=consumer.guests,
+        identity=consumer.identity,
+        identity_secret=consumer.identity_secret or "",
+        allow_http=consumer.allow_http,
         source="database",
     )
 

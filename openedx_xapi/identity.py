@@ -14,6 +14,7 @@ session id itself never leaves.
 """
 import hashlib
 import hmac
+from urllib.parse import quote
 
 from openedx_xapi.ids import uuid4_from_digest
 
@@ -47,6 +48,16 @@ class HmacActorIds:
         if event.user_id is None:
             raise UnknownLearner("the event has no user_id (a username alone needs the LMS database)")
         return _keyed_uuid(self._key, f"{kind}:{event.user_id}")
+
+    # Outside an LMS there is no user table: only what the event itself says.
+    def user_id_for(self, username):
+        return None
+
+    def username(self, user_id):
+        return None
+
+    def email(self, user_id):
+        return None
 
 
 class StoredActorIds:
@@ -82,6 +93,27 @@ class StoredActorIds:
         from . import platform
         return platform.user_id_for_username(username)
 
+    user_id_for = _user_id
+
+    def username(self, user_id):
+        from . import platform
+        return self._cached(("username", user_id), platform.username_of)
+
+    def email(self, user_id):
+        from . import platform
+        return self._cached(("email", user_id), platform.email_of)
+
+    def _cached(self, key, lookup):
+        found = self._cache.get(key)
+        if found is None:
+            found = lookup(key[1])
+            if found is None:
+                return None
+            if len(self._cache) >= self._cache_size:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
     @staticmethod
     def _lookup(user_id, kind):
         from . import platform
@@ -91,3 +123,50 @@ class StoredActorIds:
             return external
         actor, _created = ActorId.objects.get_or_create(user_id=user_id, kind=kind)
         return str(actor.anonymous_id)
+
+
+# --- the actor of a document, per the consumer's identity --------------------------------
+
+def learner(event, ctx, kind):
+    """``(xAPI agent, Caliper person, learner key)`` for the event's learner, as the consumer's
+    identity (``ctx.identity``) says. The learner key is what registrations derive from."""
+    mode = ctx.identity
+    if event.is_guest or mode == "anonymous":
+        key = ctx.actor_ids.actor_id(event, kind)
+        return _account(ctx, key), _person(ctx, key), key
+    if mode == "hmac":
+        secret = ctx.identity_secret.encode()
+        key = guest_actor_id(secret, event, kind) if event.is_guest else \
+            _keyed_uuid(secret, f"{kind}:{_user_id(event, ctx)}")
+        return _account(ctx, key), _person(ctx, key), key
+    if mode == "username":
+        username = event.username or ctx.actor_ids.username(_user_id(event, ctx))
+        if not username:
+            raise UnknownLearner("the learner's username is unknown")
+        return _account(ctx, username), _person(ctx, quote(username, safe="")), username
+    email = ctx.actor_ids.email(_user_id(event, ctx))
+    if not email:
+        raise UnknownLearner("the learner's email address is unknown")
+    mbox = f"mailto:{email}"
+    if mode == "mbox":
+        return {"objectType": "Agent", "mbox": mbox}, {"id": mbox, "type": "Person"}, mbox
+    digest = hashlib.sha1(mbox.encode()).hexdigest()
+    return {"objectType": "Agent", "mbox_sha1sum": digest}, _person(ctx, digest), digest
+
+
+def _account(ctx, name):
+    return {"objectType": "Agent", "account": {"homePage": ctx.lms_root_url, "name": name}}
+
+
+def _person(ctx, name):
+    return {"id": f"{ctx.lms_root_url}/user/{name}", "type": "Person"}
+
+
+def _user_id(event, ctx):
+    if event.user_id is not None:
+        return event.user_id
+    if event.username:
+        found = ctx.actor_ids.user_id_for(event.username)
+        if found is not None:
+            return found
+    raise UnknownLearner("the event has no user id")

@@ -8,6 +8,19 @@ from encrypted_fields.fields import EncryptedCharField
 PROTOCOL_CHOICES = [("xapi", "xAPI (Learning Record Store)"), ("caliper", "Caliper 1.2 (Sensor API endpoint)")]
 AUTH_CHOICES = [("basic", "HTTP Basic (username and password)"), ("bearer", "Bearer token")]
 XAPI_VERSION_CHOICES = [("1.0.3", "1.0.3"), ("2.0.0", "2.0.0")]
+IDENTITY_CHOICES = [
+    ("anonymous", "anonymous: a UUID per learner (edx-platform's ExternalId, or the plugin's own)"),
+    ("hmac", "hmac: keyed HMAC-SHA256 of the user id (needs a secret)"),
+    ("mbox_sha1sum", "mbox_sha1sum: SHA-1 of the learner's email address"),
+    ("mbox", "mbox: the learner's email address (needs 'email' in PII)"),
+    ("username", "username: an account named after the username (needs 'username' in PII)"),
+]
+RESTRICTIONS_HELP = (
+    'A JSON object; each key is optional: "courses", "orgs", "sites" (LMS host names), "users" (user ids), '
+    '"events" (names or patterns such as "edx.video.*"), "families" (as in the event-mapping docs), and the '
+    'same with "exclude_" in front. A key that is ABSENT does not restrict. A key that is PRESENT lets through '
+    'only what it lists, so an empty list lets NOTHING through. Excludes always win. '
+    'Example: {"orgs": ["edX"], "exclude_events": ["edx.video.*"]}. Leave {} to send everything.')
 
 
 class Consumer(models.Model):
@@ -32,9 +45,20 @@ class Consumer(models.Model):
     guests = models.BooleanField(
         "send guests' events", default=False,
         help_text="Also send events of visitors who are not signed in, each visit as one anonymous actor.")
-    courses = models.TextField(
-        blank=True,
-        help_text="Course run ids this consumer may receive, one per line. Empty: every course.")
+    restrictions = models.JSONField(default=dict, blank=True, help_text=RESTRICTIONS_HELP)
+    identity = models.CharField(max_length=20, choices=IDENTITY_CHOICES, default="anonymous",
+                                help_text="How the learner appears in what this consumer receives.")
+    identity_secret = EncryptedCharField(
+        "HMAC secret", max_length=255, blank=True, null=True,
+        help_text="The 'hmac' identity only: 16 characters or more. Stored encrypted.")
+    pii = models.JSONField(
+        "personal data allowed", default=list, blank=True,
+        help_text='A JSON list of what this consumer may receive besides the anonymous actor: any of '
+                  '"username", "email", "ip", "user_agent", "referer", "session". Default [] (none).')
+    allow_http = models.BooleanField(
+        "allow plain http", default=False,
+        help_text="Only https endpoints are accepted, except on this machine (127.0.0.1, localhost, ::1). "
+                  "Tick to allow plain http to another host: events then cross the network unencrypted.")
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
@@ -44,9 +68,6 @@ class Consumer(models.Model):
     def __str__(self):
         return self.name
 
-    def course_list(self):
-        return [line.strip() for line in self.courses.splitlines() if line.strip()]
-
     def clean(self):
         errors = {}
         if self.auth_type == "basic" and not self.username:
@@ -55,11 +76,15 @@ class Consumer(models.Model):
             errors["token"] = "Bearer authentication needs a token."
         if self.protocol == "caliper" and self.auth_type != "bearer":
             errors["auth_type"] = "The Caliper Sensor API authenticates with a bearer token."
-        from openedx_xapi.consumers import declared_names
+        from openedx_xapi.consumers import ConsumerConfigError, declared_names, from_model
         if self.name in declared_names():
             errors["name"] = "A consumer of this name is declared in the OPENEDX_XAPI settings."
         if errors:
             raise ValidationError(errors)
+        try:
+            from_model(self)
+        except ConsumerConfigError as error:
+            raise ValidationError(str(error).split(": ", 1)[-1]) from None
 
 
 class ActorId(models.Model):
@@ -95,6 +120,8 @@ class Rejection(models.Model):
     ]
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
+    user_id = models.IntegerField(null=True, blank=True, db_index=True,
+                                  help_text="The learner the event is about, when known (for retirement).")
     stage = models.CharField(max_length=20, choices=STAGES, db_index=True)
     consumer = models.CharField(max_length=100, blank=True, db_index=True)
     event_name = models.CharField(max_length=255, blank=True, db_index=True)

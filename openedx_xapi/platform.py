@@ -47,3 +47,27 @@ def user_id_for_username(username):
     """The id of the LMS user with this username, or None."""
     from django.contrib.auth import get_user_model
     return get_user_model().objects.filter(username=username).values_list("id", flat=True).first()
+
+
+def username_of(user_id):
+    """The username of the LMS user with this id, or None."""
+    from django.contrib.auth import get_user_model
+    return get_user_model().objects.filter(id=user_id).values_list("username", flat=True).first()
+
+
+def email_of(user_id):
+    """The email address of the LMS user with this id, or None (also when it is empty)."""
+    from django.contrib.auth import get_user_model
+    return get_user_model().objects.filter(id=user_id).values_list("email", flat=True).first() or None
+
+
+def retirement_signals():
+    """edx-platform's user-retirement signals (sent with ``user=``), or () outside it."""
+    try:
+        from openedx.core.djangoapps.user_api.accounts.signals import (  # pylint: disable=import-error
+            USER_RETIRE_LMS_CRITICAL,
+            USER_RETIRE_LMS_MISC,
+        )
+    except ImportError:
+        return ()
+    return (USER_RETIRE_LMS_CRITICAL, USER_RETIRE_LMS_MISC)

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from openedx_xapi.models import ActorId, Consumer, Rejection
 
@@ -35,7 +36,10 @@ def form_data(**overrides):
         "username": "openedx",
         "password": PASSWORD,
         "token": "",
-        "courses": "",
+        "restrictions": "{}",
+        "identity": "anonymous",
+        "identity_secret": "",
+        "pii": "[]",
         "_save": "Save",
     }
     data.update(overrides)
@@ -248,3 +252,34 @@ def test_the_actor_id_admin_is_read_only(admin_client):
     actor.refresh_from_db()
     assert (actor.user_id, actor.kind) == (42, "xapi")
     assert ActorId.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_restrictions_identity_and_pii_are_edited_in_the_admin(admin_client):
+    url = reverse("admin:openedx_xapi_consumer_add")
+    response = admin_client.post(url, form_data(restrictions='{"orgs": ["edX"], "exclude_events": ["edx.video.*"]}',
+                                                identity="hmac", identity_secret="s" * 20, pii='["session"]'))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    consumer = Consumer.objects.get(name="lrs")
+    assert consumer.restrictions == {"orgs": ["edX"], "exclude_events": ["edx.video.*"]}
+    assert (consumer.identity, consumer.pii) == ("hmac", ["session"])
+    assert raw_column(consumer, "identity_secret") != "s" * 20
+    listing = admin_client.get(reverse("admin:openedx_xapi_consumer_changelist")).content.decode()
+    assert "only 1 orgs" in listing and "exclude events: 1" in listing
+    change = admin_client.get(reverse("admin:openedx_xapi_consumer_change", args=[consumer.pk])).content.decode()
+    assert "s" * 20 not in change
+    assert "an empty list lets NOTHING through" in change
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("overrides, message", [
+    ({"restrictions": '{"galaxies": []}'}, "unknown restriction"),
+    ({"restrictions": '{"users": ["bob"]}'}, "user ids"),
+    ({"identity": "mbox"}, "list &#x27;email&#x27; in &#x27;pii&#x27;"),
+    ({"url": "http://lrs.example.com/xAPI/"}, "must use https"),
+])
+def test_bad_restrictions_and_identities_are_explained(admin_client, overrides, message):
+    response = admin_client.post(reverse("admin:openedx_xapi_consumer_add"), form_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Consumer.objects.exists()

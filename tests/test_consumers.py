@@ -16,11 +16,12 @@ CALIPER = {"name": "caliper", "protocol": "caliper", "url": "https://caliper.exa
 
 
 def test_the_issue_example_declaration():
+    from openedx_xapi.filter.restrictions import Facts
     consumer = from_settings(LRS)
     assert consumer.statements_url == "http://127.0.0.1:8100/xAPI/statements"
-    assert consumer.allows_course("course-v1:edX+DemoX+Demo_Course")
-    assert not consumer.allows_course("course-v1:Other+X+Y")
-    assert from_settings(CALIPER).allows_course("anything")  # no courses: every course
+    assert consumer.restrictions.allows(Facts("e", course_id="course-v1:edX+DemoX+Demo_Course"))
+    assert not consumer.restrictions.allows(Facts("e", course_id="course-v1:Other+X+Y"))
+    assert from_settings(CALIPER).restrictions.allows(Facts("e", course_id="anything"))  # no courses: all
     assert from_settings(CALIPER).statements_url == "https://caliper.example.com/events"
 
 
@@ -31,9 +32,18 @@ def test_secrets_are_not_in_the_repr():
 @pytest.mark.parametrize("change, message", [
     ({"protocol": "json"}, "'protocol' must be one of"),
     ({"url": "ftp://x"}, "'url' must be an http"),
+    ({"url": "http://lrs.example.com/xAPI/"}, "must use https"),
+    ({"identity": "mbox"}, "list 'email' in 'pii'"),
+    ({"identity": "username"}, "list 'username' in 'pii'"),
+    ({"identity": {"type": "hmac", "secret": "short"}}, "16 characters"),
+    ({"identity": "shoe"}, "'identity' must be one of"),
+    ({"orgs": "edX"}, "'orgs' must be a list"),
+    ({"users": ["3"]}, "user ids"),
+    ({"exclude_galaxies": []}, "unknown keys exclude_galaxies"),
     ({"auth": {"type": "basic"}}, "basic auth needs"),
     ({"auth": {"type": "digest"}}, "'auth.type' must be one of"),
     ({"courses": "course-v1:a+b+c"}, "'courses' must be a list"),
+    ({"pii": "session"}, "'pii' must be a list"),
     ({"colour": "blue"}, "unknown keys colour"),
     ({"xapi_version": "1.0"}, "'xapi_version'"),
     ({"pii": ["shoe_size"]}, "unknown: shoe_size"),
@@ -63,12 +73,13 @@ def test_bad_declarations_are_left_out_and_logged(use_consumers, caplog, db):
 def test_database_consumers_behave_like_declared_ones(use_consumers):
     use_consumers(LRS)
     Consumer.objects.create(name="db-lrs", protocol="xapi", url="http://127.0.0.1:9000/xAPI/", auth_type="basic",
-                            username="u", password="pw", courses="course-v1:a+b+c\n\n course-v1:d+e+f ")
+                            username="u", password="pw",
+                            restrictions={"courses": ["course-v1:a+b+c", "course-v1:d+e+f"]})
     Consumer.objects.create(name="off", protocol="xapi", url="http://127.0.0.1:9000/xAPI/", username="u",
                             enabled=False)
     found = {c.name: c for c in consumers.get_consumers()}
     assert set(found) == {"lrs", "db-lrs"}
-    assert found["db-lrs"].courses == frozenset({"course-v1:a+b+c", "course-v1:d+e+f"})
+    assert found["db-lrs"].restrictions.as_dict() == {"courses": ["course-v1:a+b+c", "course-v1:d+e+f"]}
     assert found["db-lrs"].password == "pw"
     assert found["db-lrs"].source == "database"
 
@@ -132,3 +143,25 @@ def test_model_validation_explains_itself(use_consumers):
 
 def test_migrations_are_up_to_date(db):
     call_command("makemigrations", "openedx_xapi", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://lrs.example.com/xAPI/", True), ("http://127.0.0.1:8100/xAPI/", True), ("http://127.9.9.9/x", True),
+    ("http://localhost/x", True), ("http://[::1]:8100/x", True), ("http://lrs.example.com/xAPI/", False),
+    ("http://10.0.0.5/x", False), ("http://127.0.0.1.example.com/x", False),
+])
+def test_plain_http_only_to_this_machine_unless_allowed(url, allowed):
+    declaration = {**LRS, "url": url}
+    if allowed:
+        assert from_settings(declaration).url == url
+    else:
+        with pytest.raises(ConsumerConfigError, match="must use https"):
+            from_settings(declaration)
+        assert from_settings({**declaration, "allow_http": True}).url == url
+
+
+def test_identity_declarations():
+    assert from_settings({**LRS, "identity": {"type": "hmac", "secret": "x" * 16}}).identity == "hmac"
+    consumer = from_settings({**LRS, "identity": "mbox", "pii": ["email"]})
+    assert (consumer.identity, consumer.pii) == ("mbox", frozenset({"email"}))
+    assert "xxxx" not in repr(from_settings({**LRS, "identity": {"type": "hmac", "secret": "x" * 16}}))

@@ -15,6 +15,7 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 from openedx_xapi.events import parse_event
 from openedx_xapi.pipeline import documents_for
 from openedx_xapi.translator import mapping_for
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.families import drag_and_drop, library_content, ora, polls
 
 FAMILIES = (ora, drag_and_drop, polls, library_content)
@@ -62,19 +63,19 @@ EXPECTED = {
     "edx.drag_and_drop_v2.item.dropped": (
         ANSWERED, DND_BLOCK + "/item/0", CMI, "AssessmentItemEvent", "Completed", "AssessmentItem"),
     "edx.drag_and_drop_v2.feedback.opened": (
-        VIEWED, DND_BLOCK + "/feedback", drag_and_drop.SUPPLEMENTAL_INFO, "ViewEvent", "Viewed", "DigitalResource"),
+        VIEWED, DND_BLOCK + "/feedback", v.SUPPLEMENTAL_INFO, "ViewEvent", "Viewed", "DigitalResource"),
     "edx.drag_and_drop_v2.feedback.closed": (
-        "http://activitystrea.ms/schema/1.0/close", DND_BLOCK + "/feedback", drag_and_drop.SUPPLEMENTAL_INFO,
+        "http://activitystrea.ms/schema/1.0/close", DND_BLOCK + "/feedback", v.SUPPLEMENTAL_INFO,
         "Event", "Hid", "DigitalResource"),
     "xblock.poll.submitted": (ANSWERED, POLL_BLOCK, CMI, "QuestionnaireItemEvent", "Completed", "QuestionnaireItem"),
     "xblock.poll.view_results": (VIEWED, POLL_BLOCK, CMI, "ViewEvent", "Viewed", "QuestionnaireItem"),
     "xblock.survey.submitted": (ANSWERED, SURVEY_BLOCK, CMI, "QuestionnaireEvent", "Submitted", "Questionnaire"),
     "xblock.survey.view_results": (VIEWED, SURVEY_BLOCK, CMI, "ViewEvent", "Viewed", "Questionnaire"),
     "edx.librarycontentblock.content.assigned": (
-        "http://activitystrea.ms/schema/1.0/receive", LIBRARY_BLOCK, library_content.MODULE,
+        "http://activitystrea.ms/schema/1.0/receive", LIBRARY_BLOCK, v.MODULE,
         "Event", "Added", "DigitalResourceCollection"),
     "edx.librarycontentblock.content.removed": (
-        "http://activitystrea.ms/schema/1.0/lose", LIBRARY_BLOCK, library_content.MODULE,
+        "http://activitystrea.ms/schema/1.0/lose", LIBRARY_BLOCK, v.MODULE,
         "Event", "Removed", "DigitalResourceCollection"),
 }
 SAMPLES = {name: sample for family in FAMILIES for name, sample in family.SAMPLES.items()}

@@ -15,6 +15,7 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from openedx_xapi.events import parse_event
 from openedx_xapi.pipeline import Rejected, documents_for
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.families import certificates, completion, enrollment, exams, grades
 from openedx_xapi.translator.registry import mapping_for
 
@@ -213,7 +214,7 @@ def test_course_grade_with_its_letter(ctx):
     statement = one(grades.SAMPLES["edx.grades.course.grade_calculated"], "xapi", ctx)
     assert statement["result"] == {
         "score": {"scaled": 0.75, "raw": 0.75, "min": 0.0, "max": 1.0},
-        "extensions": {grades.EXT_GRADE_CLASSIFICATION: "Pass"}}
+        "extensions": {v.EXT_GRADE_CLASSIFICATION: "Pass"}}
     assert "contextActivities" not in statement["context"]  # the course is the object
     event = one(grades.SAMPLES["edx.grades.course.grade_calculated"], "caliper", ctx)
     assert "assignable" not in event["object"]  # a CourseOffering cannot be assigned in Caliper
@@ -223,7 +224,7 @@ def test_course_grade_with_its_letter(ctx):
 
 def test_below_the_lowest_cutoff_is_fail(ctx):
     statement = one(variant("course_grade_calculated_no_letter_grade.json"), "xapi", ctx)
-    assert statement["result"]["extensions"] == {grades.EXT_GRADE_CLASSIFICATION: "Fail"}
+    assert statement["result"]["extensions"] == {v.EXT_GRADE_CLASSIFICATION: "Fail"}
     assert statement["result"]["score"]["scaled"] == 0.02
 
 
@@ -244,7 +245,7 @@ def test_passing_and_failing_the_course(name, passed, ctx):
 
 def test_block_completion(ctx):
     statement = one(completion.SAMPLES["edx.completion.block_completion.changed"], "xapi", ctx)
-    assert statement["result"] == {"completion": True, "extensions": {completion.EXT_PROGRESS: 100.0}}
+    assert statement["result"] == {"completion": True, "extensions": {v.EXT_PROGRESS: 100.0}}
     event = one(completion.SAMPLES["edx.completion.block_completion.changed"], "caliper", ctx)
     assert event["profile"] == "AssignableProfile" and event["object"]["extensions"] == {"completion": 1.0}
 
@@ -252,7 +253,7 @@ def test_block_completion(ctx):
 def test_partial_completion(ctx):
     raw = variant("block_completion_partial.json")
     statement = one(raw, "xapi", ctx)
-    assert statement["result"] == {"completion": False, "extensions": {completion.EXT_PROGRESS: 50.0}}
+    assert statement["result"] == {"completion": False, "extensions": {v.EXT_PROGRESS: 50.0}}
     event = one(raw, "caliper", ctx)
     assert (event["type"], event["action"], event["profile"]) == ("Event", "Modified", "GeneralProfile")
     assert event["object"]["extensions"] == {"completion": 0.5}
@@ -260,10 +261,10 @@ def test_partial_completion(ctx):
 
 def test_done_toggled(ctx):
     statement = one(completion.SAMPLES["edx.done.toggled"], "xapi", ctx)
-    assert statement["result"] == {"completion": True, "extensions": {completion.EXT_PROGRESS: 100.0}}
+    assert statement["result"] == {"completion": True, "extensions": {v.EXT_PROGRESS: 100.0}}
     undone = variant("done_toggled_not_done.json")
     statement = one(undone, "xapi", ctx)
-    assert statement["result"] == {"completion": False, "extensions": {completion.EXT_PROGRESS: 0.0}}
+    assert statement["result"] == {"completion": False, "extensions": {v.EXT_PROGRESS: 0.0}}
     assert one(undone, "caliper", ctx)["action"] == "Modified"
 
 
@@ -287,7 +288,7 @@ def test_completion_that_is_no_fraction_is_refused(junk, ctx):
 
 def test_certificate_created(ctx):
     statement = one(certificates.SAMPLES["edx.certificate.created"], "xapi", ctx)
-    assert statement["object"]["definition"]["extensions"] == {certificates.EXT_MODE: "verified"}
+    assert statement["object"]["definition"]["extensions"] == {v.EXT_TYPE: "verified"}
     assert statement["context"]["extensions"][certificates.EXT_GENERATION_MODE] == "self"
     assert statement["context"]["contextActivities"]["parent"][0]["id"] == COURSE_IRI
     event = one(certificates.SAMPLES["edx.certificate.created"], "caliper", ctx)
@@ -323,16 +324,16 @@ def test_exam_submitted(ctx):
     statement = one(exams.SAMPLES["edx.special_exam.proctored.attempt.submitted"], "xapi", ctx)
     assert statement["object"]["definition"] == {
         "type": EXAM_TYPE.format("proctored"), "name": {"en": "Final exam"},
-        "extensions": {exams.EXT_TIME_LIMIT: 60}}
+        "extensions": {v.EXT_TIME_LIMIT: 60}}
     activities = statement["context"]["contextActivities"]
     assert activities["parent"][0]["id"] == COURSE_IRI
     [attempt] = activities["grouping"]
     assert attempt["id"] == ATTEMPT_IRI
     assert attempt["definition"]["type"] == "http://adlnet.gov/expapi/activities/attempt"
     assert attempt["definition"]["extensions"] == {
-        exams.EXT_ATTEMPT_STARTED: "2024-03-04T10:00:00.125000+00:00",
-        exams.EXT_ATTEMPT_COMPLETED: "2024-03-04T10:20:30+00:00",
-        exams.EXT_DURATION: 1229.875, exams.EXT_ATTEMPT_ID: 7}
+        v.EXT_ATTEMPT_STARTED: "2024-03-04T10:00:00.125000+00:00",
+        v.EXT_ATTEMPT_COMPLETED: "2024-03-04T10:20:30+00:00",
+        v.EXT_DURATION: 1229.875, v.EXT_ATTEMPT_ID: 7}
     assert statement["result"] == {"duration": "PT20M29.875S"}
 
 
@@ -365,7 +366,7 @@ def test_a_created_attempt_from_the_tracking_log(ctx):
     assert statement["object"]["id"] == EXAM_IRI
     [attempt] = statement["context"]["contextActivities"]["grouping"]
     assert attempt["id"] == f"{LMS}/api/edx_proctoring/v1/proctored_exam/attempt/31"
-    assert attempt["definition"]["extensions"] == {exams.EXT_ATTEMPT_ID: 31}  # no nulls
+    assert attempt["definition"]["extensions"] == {v.EXT_ATTEMPT_ID: 31}  # no nulls
     assert "result" not in statement
     event = one(raw, "caliper", ctx)
     assert (event["type"], event["action"]) == ("Event", "Created")
@@ -394,13 +395,13 @@ def test_upgrade_clicked_from_the_browser_takes_the_mode_from_the_context(ctx):
     raw = variant("upgrade_clicked_browser.json")
     statement = one(raw, "xapi", ctx)
     assert statement["verb"]["id"] == "http://id.tincanapi.com/verb/selected"
-    assert statement["object"]["definition"]["extensions"] == {enrollment.v.EXT_ENROLLMENT_MODE: "honor"}
+    assert statement["object"]["definition"]["extensions"] == {v.EXT_TYPE: "honor"}
     assert one(raw, "caliper", ctx)["object"]["extensions"] == {"mode": "honor"}
 
 
 def test_upgrade_succeeded(ctx):
     statement = one(enrollment.SAMPLES["edx.course.enrollment.upgrade.succeeded"], "xapi", ctx)
-    assert statement["object"]["definition"]["extensions"] == {enrollment.v.EXT_ENROLLMENT_MODE: "verified"}
+    assert statement["object"]["definition"]["extensions"] == {v.EXT_TYPE: "verified"}
     assert "contextActivities" not in statement["context"]
 
 

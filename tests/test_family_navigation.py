@@ -17,8 +17,9 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 from openedx_xapi.events import parse_event
 from openedx_xapi.pipeline import Rejected, Skipped, documents_for
 from openedx_xapi.translator import TranslationContext
+from openedx_xapi.translator import vocabulary as v
+from openedx_xapi.translator.common import escape, page_iri, usage_iri, web_iri
 from openedx_xapi.translator.families import bookmarks, navigation, notes, textbooks
-from openedx_xapi.translator.families.navigation import escape, page_iri, usage_iri, web_iri
 from openedx_xapi.translator.registry import differences_from_erb, mapping_for, sample_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "events" / "navigation"
@@ -345,8 +346,8 @@ def test_a_list_across_courses_has_no_course(ctx):
 def test_an_added_note_keeps_its_text_highlight_and_tags(ctx):
     statement = translate(sample_for("edx.course.student_notes.added"), "xapi", ctx)[0]
     assert statement["result"] == {"response": notes._NOTE["note_text"]}
-    assert xapi_extensions(statement)[notes.EXT_HIGHLIGHTED] == notes._NOTE["highlighted_content"]
-    assert xapi_extensions(statement)[notes.EXT_TAGS] == ["statistics", "exam"]
+    assert xapi_extensions(statement)[v.EXT_HIGHLIGHTED] == notes._NOTE["highlighted_content"]
+    assert xapi_extensions(statement)[v.EXT_TAGS] == ["statistics", "exam"]
     activities = statement["context"]["contextActivities"]
     assert activities["parent"] == [{"objectType": "Activity", "id": COMPONENT_IRI, "definition": {"type": RESOURCE}}]
     assert activities["grouping"][0]["id"] == COURSE_IRI
@@ -370,7 +371,7 @@ def test_an_edited_note_is_the_same_note_with_its_new_text(ctx):
 def test_a_note_without_text_or_tags_leaves_them_out(ctx):
     statement = translate(fixture("edx.course.student_notes.added.minimal.json"), "xapi", ctx)[0]
     assert "result" not in statement
-    assert notes.EXT_TAGS not in xapi_extensions(statement)
+    assert v.EXT_TAGS not in xapi_extensions(statement)
     generated = translate(fixture("edx.course.student_notes.added.minimal.json"), "caliper", ctx)[0]["generated"]
     assert "extensions" not in generated and generated["selectionText"] == "central tendency"
 

@@ -1,6 +1,7 @@
 """Stage 2: which consumer sees which event."""
 from openedx_xapi.consumers import from_settings
 from openedx_xapi.filter import consumers_for
+from openedx_xapi.filter.restrictions import Facts
 
 ALL = from_settings({"name": "all", "url": "http://127.0.0.1:1/xAPI/", "auth": {"username": "u"}})
 DEMO = from_settings({"name": "demo", "url": "http://127.0.0.1:1/xAPI/", "auth": {"username": "u"},
@@ -11,7 +12,7 @@ CALIPER = from_settings({"name": "cal", "protocol": "caliper", "url": "http://12
 
 
 def names(event_name, course_id):
-    return [c.name for c in consumers_for(event_name, course_id, (ALL, DEMO, NONE, CALIPER))]
+    return [c.name for c in consumers_for(Facts(event_name, course_id=course_id), (ALL, DEMO, NONE, CALIPER))]
 
 
 def test_course_restrictions():

@@ -10,7 +10,7 @@ import logging
 import orjson
 
 from openedx_xapi import conf
-from openedx_xapi.filter import consumers_for
+from openedx_xapi.filter import consumers_for, facts_of_raw
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,7 @@ class EventTrackingBackend:
     def _send(event):
         if not conf.get("ENABLED"):
             return
-        name = event.get("name")
-        context = event.get("context") or {}
-        course_id = context.get("course_id") if isinstance(context, dict) else None
-        targets = consumers_for(name, course_id)
+        targets = consumers_for(facts_of_raw(event))
         if not targets:
             return
         payload = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()

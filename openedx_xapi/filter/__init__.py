@@ -1,23 +1,59 @@
 """Stage 2: which consumer may see which event, decided before any work is spent.
 
-A consumer receives an event when its protocol has a mapping for the event's name
-and the event's course is among the consumer's courses (all courses when it has no
-course restriction). The same rule runs in the LMS request (on the raw event, to
-drop at once what nobody wants) and in the worker (with the configuration current
-there).
+A consumer receives an event when its protocol maps the event's name and the
+consumer's restrictions (courses, orgs, sites, users, event names and families, each
+allow and deny; see ``restrictions.py``) let it through. The same rule runs in the LMS
+request, on facts read cheaply from the raw event, to drop at once what nobody wants,
+and in the worker, with the configuration current there.
 """
 from openedx_xapi import consumers as consumer_config
-from openedx_xapi.translator import is_mapped
+from openedx_xapi.filter.restrictions import Facts, org_of
+from openedx_xapi.translator.registry import mapping_for
 
 
-def allows(consumer, event_name, course_id):
-    return is_mapped(consumer.protocol, event_name) and consumer.allows_course(course_id)
+def facts_of_raw(raw):
+    """The filter's facts from an event as event-tracking hands it to the backend."""
+    name = raw.get("name")
+    context = raw.get("context")
+    if not isinstance(context, dict):
+        context = {}
+    course_id = context.get("course_id")
+    course_id = course_id if isinstance(course_id, str) and course_id else None
+    org_id = context.get("org_id")
+    user_id = context.get("user_id")
+    if isinstance(user_id, str) and user_id.isdigit():
+        user_id = int(user_id)
+    host = context.get("host")
+    return Facts(
+        name=name if isinstance(name, str) else None,
+        course_id=course_id,
+        org_id=org_id if isinstance(org_id, str) and org_id else org_of(course_id),
+        site=host if isinstance(host, str) and host else None,
+        user_id=user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None,
+    )
 
 
-def consumers_for(event_name, course_id, consumers=None):
-    """The consumers that may receive an event of this name in this course."""
-    if not isinstance(event_name, str):
-        return []
+def facts_of_event(event):
+    """The filter's facts from a parsed :class:`~openedx_xapi.events.Event`."""
+    return Facts(name=event.name, course_id=event.course_id, org_id=event.org_id or org_of(event.course_id),
+                 site=event.host, user_id=event.user_id)
+
+
+def allows(consumer, facts):
+    if not isinstance(facts.name, str):
+        return False
+    mapping = mapping_for(consumer.protocol, facts.name)
+    if mapping is None:
+        return False
+    restrictions = consumer.restrictions
+    if not restrictions.restricts:
+        return True
+    return restrictions.allows(Facts(facts.name, facts.course_id, facts.org_id, facts.site, facts.user_id,
+                                     mapping.family))
+
+
+def consumers_for(facts, consumers=None):
+    """The consumers that may receive an event with these facts."""
     if consumers is None:
         consumers = consumer_config.get_consumers()
-    return [consumer for consumer in consumers if allows(consumer, event_name, course_id)]
+    return [consumer for consumer in consumers if allows(consumer, facts)]

@@ -30,7 +30,8 @@ _BACKOFF_CAP = 600.0
 
 def context_for(consumer):
     return TranslationContext(lms_root_url=conf.lms_root_url(), actor_ids=_actor_ids,
-                              xapi_version=consumer.xapi_version, pii=consumer.pii, guests=consumer.guests)
+                              xapi_version=consumer.xapi_version, pii=consumer.pii, guests=consumer.guests,
+                              identity=consumer.identity, identity_secret=consumer.identity_secret)
 
 
 @shared_task(name="openedx_xapi.route_event", ignore_result=True, acks_late=True)
@@ -40,9 +41,10 @@ def route_event(payload, consumer_names):
     except MalformedEvent as error:
         record_rejection("malformed", str(error), document=payload)
         return
+    facts = event_filter.facts_of_event(event)
     for name in consumer_names:
         consumer = consumers.get_consumer(name)
-        if consumer is None or not event_filter.allows(consumer, event.name, event.course_id):
+        if consumer is None or not event_filter.allows(consumer, facts):
             continue
         try:
             documents = documents_for(event, consumer.protocol, context_for(consumer))
@@ -50,17 +52,18 @@ def route_event(payload, consumer_names):
             continue
         except Rejected as rejection:
             record_rejection(rejection.stage, rejection.reason, consumer=name, event_name=event.name,
-                             document=rejection.document or payload)
+                             document=rejection.document or payload, user_id=event.user_id)
             continue
-        deliver.apply_async(args=(name, documents), queue=conf.get("CELERY_QUEUE"))
+        deliver.apply_async(args=(name, documents), kwargs={"user_id": event.user_id},
+                            queue=conf.get("CELERY_QUEUE"))
 
 
 @shared_task(bind=True, name="openedx_xapi.deliver", ignore_result=True, acks_late=True, max_retries=None)
-def deliver(self, consumer_name, documents):
+def deliver(self, consumer_name, documents, user_id=None):
     consumer = consumers.get_consumer(consumer_name)
     if consumer is None:
         record_rejection("undeliverable", "the consumer is disabled or no longer configured",
-                         consumer=consumer_name, documents=documents)
+                         consumer=consumer_name, documents=documents, user_id=user_id)
         return
     outcome = client.send(consumer, documents)
     if outcome.delivered:
@@ -76,7 +79,7 @@ def deliver(self, consumer_name, documents):
         _count("retried", len(documents))
         raise self.retry(countdown=delay)
     record_rejection("undeliverable", f"{outcome.reason} (after {attempts + 1} attempt(s))",
-                     consumer=consumer_name, documents=documents)
+                     consumer=consumer_name, documents=documents, user_id=user_id)
 
 
 def backoff(attempts):
@@ -84,7 +87,7 @@ def backoff(attempts):
     return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** attempts))
 
 
-def record_rejection(stage, reason, consumer="", event_name="", document=None, documents=None):
+def record_rejection(stage, reason, consumer="", event_name="", document=None, documents=None, user_id=None):
     """Keep what could not be sent, and why; count it; log it. Never raises."""
     log.warning("openedx_xapi: %s %s for %s: %s", stage, event_name or "event", consumer or "every consumer",
                 reason[:1000])
@@ -93,7 +96,7 @@ def record_rejection(stage, reason, consumer="", event_name="", document=None, d
         items = documents if documents is not None else [document]
         for item in items:
             text = item if isinstance(item, str) else orjson.dumps(item, default=str).decode()
-            Rejection.objects.create(stage=stage, reason=reason, consumer=consumer,
+            Rejection.objects.create(stage=stage, reason=reason, consumer=consumer, user_id=user_id,
                                      event_name=event_name or _name_in(item), document=text)
     except Exception:  # pylint: disable=broad-except
         log.exception("openedx_xapi: could not store a rejection")

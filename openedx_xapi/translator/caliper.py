@@ -8,6 +8,7 @@ added here.
 from dataclasses import dataclass
 
 from openedx_xapi import ids
+from openedx_xapi.identity import learner
 from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.common import course_iri, session_iri
 from openedx_xapi.translator.mapping import Field, compile_fields, const
@@ -42,14 +43,14 @@ class CaliperMapping:
         object.__setattr__(self, "_compiled", compile_fields(self.fields + COMMON_FIELDS))
 
     def translate(self, event, ctx):
-        actor_id = ctx.actor_ids.actor_id(event, PROTOCOL)
+        _agent, person, _key = learner(event, ctx, PROTOCOL)
         document = {
             "@context": v.CALIPER_CONTEXT,
             "id": f"urn:uuid:{ids.statement_id(event, PROTOCOL)}",
             "type": self.type,
             "profile": self.profile,
             "action": self.action,
-            "actor": {"id": f"{ctx.lms_root_url}/user/{actor_id}", "type": "Person"},
+            "actor": person,
             "object": {},
             "eventTime": caliper_time(event.timestamp),
             "edApp": {"id": ctx.lms_root_url, "type": "SoftwareApplication"},

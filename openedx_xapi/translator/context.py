@@ -11,6 +11,8 @@ class TranslationContext:
     xapi_version: str = "1.0.3"
     pii: frozenset = field(default_factory=frozenset)
     guests: bool = False  # send guests' events, with a session-scoped anonymous actor
+    identity: str = "anonymous"  # see openedx_xapi.identity.learner
+    identity_secret: str = field(default="", repr=False)
 
     def __post_init__(self):
         if self.xapi_version not in XAPI_VERSIONS:

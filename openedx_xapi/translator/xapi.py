@@ -13,6 +13,7 @@ out.
 from dataclasses import dataclass
 
 from openedx_xapi import ids
+from openedx_xapi.identity import learner
 from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.common import course_activity, text
 from openedx_xapi.translator.mapping import Field, compile_fields, compile_source, const
@@ -43,17 +44,17 @@ class XapiMapping:
         object.__setattr__(self, "_parent", compile_source(self.parent) if self.parent is not None else None)
 
     def translate(self, event, ctx):
-        actor_id = ctx.actor_ids.actor_id(event, PROTOCOL)
+        agent, _person, learner_key = learner(event, ctx, PROTOCOL)
         statement = {
             "id": ids.statement_id(event, PROTOCOL),
-            "actor": {"objectType": "Agent", "account": {"homePage": ctx.lms_root_url, "name": actor_id}},
+            "actor": agent,
             "verb": {"id": self._verb["id"], "display": dict(self._verb["display"])},
             "object": {},
             "timestamp": event.timestamp.isoformat(timespec="milliseconds"),
             "version": "1.0.3" if ctx.xapi_version == "1.0.3" else "2.0.0",
         }
         if event.course_id:
-            context = statement["context"] = {"registration": ids.registration_id(actor_id, event.course_id)}
+            context = statement["context"] = {"registration": ids.registration_id(learner_key, event.course_id)}
             course = None if self.course_is_object else course_activity(event.course_id, ctx)
             if course:
                 parent = self._parent(event, ctx) if self._parent else None

@@ -20,45 +20,34 @@ these events.
 """
 import uuid
 
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import integer, text
-from openedx_xapi.translator.families.navigation import (
-    EXT_TOTAL_ITEMS,
-    MODULE,
-    NAVIGATED,
-    OPENEDX_EXTENSION,
-    RESOURCE,
-    WEBPAGE,
-    browser_event,
-    course_page,
-    register_checked,
-    usage_iri,
-)
+from openedx_xapi.translator.common import course_page, integer, learner_key, text, usage_iri
+from openedx_xapi.translator.families.navigation import browser_event
 from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import register_checked
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "bookmarks"
 
-BOOKMARKED = ("http://id.tincanapi.com/verb/bookmarked", "bookmarked")
 UNBOOKMARKED = ("https://w3id.org/xapi/openedx/verb/unbookmarked", "unbookmarked")
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-EXT_PAGE_NUMBER = OPENEDX_EXTENSION + "page-number"
-EXT_PAGE_SIZE = OPENEDX_EXTENSION + "page-size"
+EXT_PAGE_NUMBER = v.OPENEDX_EXTENSION + "page-number"
+EXT_PAGE_SIZE = v.OPENEDX_EXTENSION + "page-size"
 
 #: The activity type of a bookmarked block, by block type (event-routing-backends' types).
 BLOCK_TYPES = {
-    "chapter": MODULE,
-    "sequential": MODULE,
-    "vertical": MODULE,
-    "problem": "http://adlnet.gov/expapi/activities/question",
-    "video": "https://w3id.org/xapi/video/activity-type/video",
+    "chapter": v.MODULE,
+    "sequential": v.MODULE,
+    "vertical": v.MODULE,
+    "problem": v.QUESTION,
+    "video": v.VIDEO,
 }
 BOOKMARK_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/openedx-xapi/bookmark")
 
 
 def block_type(event, ctx):
     component_type = event.data.get("component_type")
-    return BLOCK_TYPES.get(component_type, RESOURCE) if isinstance(component_type, str) else RESOURCE
+    return BLOCK_TYPES.get(component_type, v.RESOURCE) if isinstance(component_type, str) else v.RESOURCE
 
 
 def bookmark(event, ctx):
@@ -66,7 +55,7 @@ def bookmark(event, ctx):
     block = usage_iri(event.data.get("component_usage_id"), ctx)
     if block is None:
         return None
-    learner = ctx.actor_ids.actor_id(event, "caliper")
+    learner = learner_key(event, ctx)
     return {"id": f"urn:uuid:{uuid.uuid5(BOOKMARK_NAMESPACE, f'{learner} {block}')}",
             "type": "BookmarkAnnotation", "annotated": block}
 
@@ -94,8 +83,8 @@ CALIPER_BOOKMARK = (
 XAPI_LIST = (
     Field("object.objectType",                                  const("Activity")),
     Field("object.id",                                          bookmarks_page,            required=True),
-    Field("object.definition.type",                             const(WEBPAGE)),
-    Field(f"object.definition.extensions[{EXT_TOTAL_ITEMS}]",   "data.bookmarks_count",    integer),
+    Field("object.definition.type",                             const(v.WEBPAGE)),
+    Field(f"object.definition.extensions[{v.EXT_TOTAL_ITEMS}]", "data.bookmarks_count",    integer),
     Field(f"context.extensions[{EXT_PAGE_NUMBER}]",             "data.page_number",        integer),
     Field(f"context.extensions[{EXT_PAGE_SIZE}]",               "data.page_size",          integer),
 )
@@ -109,13 +98,13 @@ CALIPER_LIST = (
 )
 
 EVENTS = (
-    # Open edX event          xAPI verb      xAPI fields  Caliper (type, action, profile)                  fields
-    ("edx.bookmark.added",    BOOKMARKED,    XAPI_BLOCK,  ("AnnotationEvent", "Bookmarked", "AnnotationProfile"),
-                                                          CALIPER_BOOKMARK_ADDED),
-    ("edx.bookmark.removed",  UNBOOKMARKED,  XAPI_BLOCK,  ("Event", "Removed", "GeneralProfile"), CALIPER_BOOKMARK),
-    ("edx.bookmark.accessed", NAVIGATED,     XAPI_BLOCK,  ("NavigationEvent", "NavigatedTo", "ReadingProfile"),
-                                                          CALIPER_BLOCK),
-    ("edx.bookmark.listed",   VIEWED,        XAPI_LIST,   ("ViewEvent", "Viewed", "ReadingProfile"), CALIPER_LIST),
+    # Open edX event          xAPI verb       xAPI fields  Caliper (type, action, profile)                  fields
+    ("edx.bookmark.added",    v.BOOKMARKED,   XAPI_BLOCK,  ("AnnotationEvent", "Bookmarked", "AnnotationProfile"),
+                                                           CALIPER_BOOKMARK_ADDED),
+    ("edx.bookmark.removed",  UNBOOKMARKED,   XAPI_BLOCK,  ("Event", "Removed", "GeneralProfile"), CALIPER_BOOKMARK),
+    ("edx.bookmark.accessed", v.NAVIGATED,    XAPI_BLOCK,  ("NavigationEvent", "NavigatedTo", "ReadingProfile"),
+                                                           CALIPER_BLOCK),
+    ("edx.bookmark.listed",   v.VIEWED,       XAPI_LIST,   ("ViewEvent", "Viewed", "ReadingProfile"), CALIPER_LIST),
 )
 
 for name, verb, xapi_fields, (caliper_type, action, profile), caliper_fields in EVENTS:

@@ -22,21 +22,16 @@ learner's profile on a social network) is not sent either.
 event's context; the ``user_id`` in its data is the certificate's owner. An event of a
 visitor who is not signed in is refused, rather than attributed to the owner.
 """
-from dataclasses import dataclass
-
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
 from openedx_xapi.translator.common import course_iri, text
-from openedx_xapi.translator.mapping import Field, TranslationError, const
+from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import guarded
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "certificates"
 
-RECEIVED = ("http://activitystrea.ms/schema/1.0/receive", "received")
-SHARED = ("http://activitystrea.ms/schema/1.0/share", "shared")
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-CERTIFICATE = "http://id.tincanapi.com/activitytype/certificate"
-EXT_MODE = "https://w3id.org/xapi/acrossx/extensions/type"  # the enrollment mode, as in enrollment.py
 # Not in event-routing-backends (it maps no certificate event): named after the event's fields.
 EXT_GENERATION_MODE = "https://w3id.org/xapi/openedx/extensions/generation-mode"
 EXT_SOCIAL_NETWORK = "https://w3id.org/xapi/openedx/extensions/social-network"
@@ -54,8 +49,8 @@ XAPI_CERTIFICATE = (
     Field("object.objectType",                                    const("Activity")),
     Field("object.id",                                            "course_id",            certificate_iri,
           required=True),
-    Field("object.definition.type",                               const(CERTIFICATE)),
-    Field(f"object.definition.extensions[{EXT_MODE}]",            "data.enrollment_mode", text),
+    Field("object.definition.type",                               const(v.CERTIFICATE)),
+    Field(f"object.definition.extensions[{v.EXT_TYPE}]",          "data.enrollment_mode", text),  # as enrollment
 )
 
 CALIPER_CERTIFICATE = (
@@ -84,10 +79,10 @@ CALIPER_EXTRAS = {
 }
 
 EVENTS = (
-    # Open edX event                      xAPI verb  Caliper type  action     profile
-    ("edx.certificate.created",           RECEIVED,  "Event",      "Created", "GeneralProfile"),
-    ("edx.certificate.shared",            SHARED,    "Event",      "Shared",  "GeneralProfile"),
-    ("edx.certificate.evidence_visited",  VIEWED,    "ViewEvent",  "Viewed",  "ReadingProfile"),
+    # Open edX event                     xAPI verb   Caliper type  action     profile
+    ("edx.certificate.created",          v.RECEIVED, "Event",      "Created", "GeneralProfile"),
+    ("edx.certificate.shared",           v.SHARED,   "Event",      "Shared",  "GeneralProfile"),
+    ("edx.certificate.evidence_visited", v.VIEWED,   "ViewEvent",  "Viewed",  "ReadingProfile"),
 )
 
 VISITOR_EVENTS = {"edx.certificate.evidence_visited"}
@@ -101,29 +96,11 @@ def signed_in_visitor(event):
     return (isinstance(user_id, int) and user_id >= 0) or (isinstance(user_id, str) and user_id.isdigit())
 
 
-@dataclass(frozen=True)
-class VisitorOnly:
-    """A mapping for an event of a visitor: refused when the visitor is not known."""
-
-    mapping: object
-
-    @property
-    def event(self):
-        return self.mapping.event
-
-    @property
-    def protocol(self):
-        return self.mapping.protocol
-
-    @property
-    def family(self):
-        return self.mapping.family
-
-    def translate(self, event, ctx):
-        if not signed_in_visitor(event):
-            raise TranslationError("the visitor is not signed in (the user_id in the data is the "
-                                   "certificate's owner, not who visited it)")
-        return self.mapping.translate(event, ctx)
+def unknown_visitor(event):
+    """Why an event of a visitor who is not signed in is refused (None when they are)."""
+    if signed_in_visitor(event):
+        return None
+    return "the visitor is not signed in (the user_id in the data is the certificate's owner, not who visited it)"
 
 
 for name, verb, caliper_type, action, profile in EVENTS:
@@ -132,7 +109,7 @@ for name, verb, caliper_type, action, profile in EVENTS:
         CaliperMapping(event=name, type=caliper_type, action=action, profile=profile,
                        fields=CALIPER_CERTIFICATE + CALIPER_EXTRAS[name], family=FAMILY),
     )
-    register(*(VisitorOnly(m) for m in mappings) if name in VISITOR_EVENTS else mappings)
+    register(*guarded(unknown_visitor, *mappings) if name in VISITOR_EVENTS else mappings)
 
 
 # --- samples -------------------------------------------------------------------------

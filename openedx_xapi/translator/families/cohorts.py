@@ -27,29 +27,22 @@ rejected. The cohort is ``<LMS>/api/cohorts/v1/courses/<course_id>/cohorts/<coho
 (the Cohorts REST API), named by its display name. event-routing-backends does not map
 cohort events.
 """
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import integer, text
-from openedx_xapi.translator.families.teams import (
-    ADDED,
-    CREATED,
-    GROUP,
-    JOINED,
-    LEFT,
-    REMOVED,
-    Either,
-    acted_by_context_user,
-    course_organization,
-    is_own_membership,
+from openedx_xapi.translator.common import (
+    activity,
+    course_entity,
+    integer,
     membership,
     path_segment,
+    text,
 )
 from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import acted_by_context_user, membership_mappings
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "cohorts"
-
-REQUESTED = ("http://activitystrea.ms/schema/1.0/request", "requested")
 
 
 # --- ids and entities -----------------------------------------------------------------------
@@ -78,14 +71,13 @@ def _cohort_group(event, ctx):
 
 def _previous_cohort(event, ctx):
     """The cohort a learner was moved out of (``previous_cohort_id``), as contextActivities.other."""
-    iri = cohort_iri_for(event, event.data.get("previous_cohort_id"), ctx)
-    if not iri:
+    cohort = activity(_previous_cohort_iri(event, ctx), v.GROUP)
+    if not cohort:
         return None
-    activity = {"objectType": "Activity", "id": iri, "definition": {"type": GROUP}}
     name = text(event.data.get("previous_cohort_name"))
     if name:
-        activity["definition"]["name"] = {"en": name}
-    return [activity]
+        cohort["definition"]["name"] = {"en": name}
+    return [cohort]
 
 
 def _previous_cohort_iri(event, ctx):
@@ -98,7 +90,7 @@ XAPI_COHORT = (
     # target                                  source              transform
     Field("object.objectType",                const("Activity")),
     Field("object.id",                        cohort_iri,         required=True),
-    Field("object.definition.type",           const(GROUP)),
+    Field("object.definition.type",           const(v.GROUP)),
     Field("object.definition.name.en",        "data.cohort_name", text),
 )
 
@@ -106,7 +98,7 @@ CALIPER_COHORT = (
     Field("object.id",                        cohort_iri,         required=True),
     Field("object.type",                      const("Group")),
     Field("object.name",                      "data.cohort_name", text),
-    Field("object.subOrganizationOf",         course_organization),
+    Field("object.subOrganizationOf",         course_entity),
 )
 
 CALIPER_MEMBERSHIP = (
@@ -121,16 +113,16 @@ CALIPER_ADD_REQUESTED = CALIPER_MEMBERSHIP + (
 )
 
 EVENTS = (
-    # Open edX event                    xAPI verb   xAPI fields         Caliper action  Caliper fields
-    ("edx.cohort.created",              CREATED,    XAPI_COHORT,        "Created",      CALIPER_COHORT),
-    ("edx.cohort.creation_requested",   REQUESTED,  XAPI_COHORT,        "Submitted",    CALIPER_COHORT),
-    ("edx.cohort.user_add_requested",   REQUESTED,  XAPI_ADD_REQUESTED, "Submitted",    CALIPER_ADD_REQUESTED),
+    # Open edX event                  xAPI verb       xAPI fields         Caliper action  Caliper fields
+    ("edx.cohort.created",            v.CREATED,      XAPI_COHORT,        "Created",      CALIPER_COHORT),
+    ("edx.cohort.creation_requested", v.REQUESTED_AS, XAPI_COHORT,        "Submitted",    CALIPER_COHORT),
+    ("edx.cohort.user_add_requested", v.REQUESTED_AS, XAPI_ADD_REQUESTED, "Submitted",    CALIPER_ADD_REQUESTED),
 )
 
 MEMBERSHIP_EVENTS = (
-    # Open edX event                    own verb  someone else's  Caliper action
-    ("edx.cohort.user_added",           JOINED,   ADDED,          "Added"),
-    ("edx.cohort.user_removed",         LEFT,     REMOVED,        "Removed"),
+    # Open edX event            own verb  someone else's  Caliper action
+    ("edx.cohort.user_added",   v.JOINED, v.ADDED,        "Added"),
+    ("edx.cohort.user_removed", v.LEFT,   v.REMOVED,      "Removed"),
 )
 
 for name, verb, xapi_fields, action, caliper_fields in EVENTS:
@@ -141,13 +133,7 @@ for name, verb, xapi_fields, action, caliper_fields in EVENTS:
     ))
 
 for name, own_verb, others_verb, action in MEMBERSHIP_EVENTS:
-    register(*acted_by_context_user(
-        Either(is_own_membership,
-               XapiMapping(event=name, verb=own_verb, fields=XAPI_COHORT, family=FAMILY),
-               XapiMapping(event=name, verb=others_verb, fields=XAPI_COHORT, family=FAMILY)),
-        CaliperMapping(event=name, type="Event", action=action, profile="GeneralProfile",
-                       fields=CALIPER_MEMBERSHIP, family=FAMILY),
-    ))
+    register(*membership_mappings(name, FAMILY, own_verb, others_verb, XAPI_COHORT, action, CALIPER_MEMBERSHIP))
 
 
 # --- samples --------------------------------------------------------------------------------

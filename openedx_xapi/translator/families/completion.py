@@ -17,20 +17,15 @@ Caliper has no "progressed": a complete block is an ``AssignableEvent`` ``Comple
 (Assignable Profile); a block marked not (or not yet fully) complete is a generic
 ``Event`` ``Modified``. Both carry the completion in the object's extensions.
 """
-from dataclasses import dataclass
-
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, boolean, number
+from openedx_xapi.translator.common import block_iri, boolean, module_iri, number
 from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import Either
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "completion"
-
-# xAPI vocabulary (event-routing-backends')
-PROGRESSED = ("http://adlnet.gov/expapi/verbs/progressed", "progressed")
-RESOURCE = "http://id.tincanapi.com/activitytype/resource"
-EXT_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 
 
 # --- what each event says ------------------------------------------------------------
@@ -47,10 +42,7 @@ def completion_of_toggle(event, ctx):
     return None if done is None else float(done)
 
 
-def toggled_block(event, ctx):
-    """The block that published the event (``context.module.usage_key``)."""
-    module = event.context.get("module")
-    return block_iri(module.get("usage_key"), ctx) if isinstance(module, dict) else None
+toggled_block = module_iri  # the block that published the event (``context.module.usage_key``)
 
 
 def block_of_data(event, ctx):
@@ -78,9 +70,9 @@ def xapi_fields(block, completion):
         # target                                         source
         Field("object.objectType",                       const("Activity")),
         Field("object.id",                               block, required=True),
-        Field("object.definition.type",                  const(RESOURCE)),
+        Field("object.definition.type",                  const(v.RESOURCE)),
         Field("result.completion",                       is_complete(completion), required=True),
-        Field(f"result.extensions[{EXT_PROGRESS}]",      progress(completion)),
+        Field(f"result.extensions[{v.EXT_PROGRESS}]",    progress(completion)),
     )
 
 
@@ -99,35 +91,23 @@ EVENTS = (
 )
 
 
-@dataclass(frozen=True)
-class ByCompletion:
-    """One Caliper mapping for a complete block, another for an incomplete one."""
-
-    event: str
-    complete: CaliperMapping
-    incomplete: CaliperMapping
-    completion: object
-    family: str = FAMILY
-
-    protocol = "caliper"
-
-    def translate(self, event, ctx):
-        value = self.completion(event, ctx)
-        chosen = self.complete if value is not None and value >= 1 else self.incomplete
-        return chosen.translate(event, ctx)
+def completed(completion):
+    """A test of an event: is the block complete (its completion 1)? (Completions read only the event.)"""
+    def test(event):
+        value = completion(event, None)
+        return value is not None and value >= 1
+    return test
 
 
 for name, block, completion in EVENTS:
     fields = caliper_fields(block, completion)
     register(
-        XapiMapping(event=name, verb=PROGRESSED, fields=xapi_fields(block, completion), family=FAMILY),
-        ByCompletion(
-            event=name, completion=completion,
-            complete=CaliperMapping(event=name, type="AssignableEvent", action="Completed",
-                                    profile="AssignableProfile", fields=fields, family=FAMILY),
-            incomplete=CaliperMapping(event=name, type="Event", action="Modified",
-                                      profile="GeneralProfile", fields=fields, family=FAMILY),
-        ),
+        XapiMapping(event=name, verb=v.PROGRESSED, fields=xapi_fields(block, completion), family=FAMILY),
+        Either(completed(completion),
+               CaliperMapping(event=name, type="AssignableEvent", action="Completed",
+                              profile="AssignableProfile", fields=fields, family=FAMILY),
+               CaliperMapping(event=name, type="Event", action="Modified",
+                              profile="GeneralProfile", fields=fields, family=FAMILY)),
     )
 
 

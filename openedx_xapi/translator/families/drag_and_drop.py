@@ -24,9 +24,18 @@ ERB does not map these events.
 """
 import re
 
-from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, boolean, integer, text
+from openedx_xapi.translator.common import (
+    boolean,
+    display_name,
+    entity,
+    generated_id,
+    integer,
+    language_map,
+    module_iri,
+    text,
+)
 from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
@@ -35,19 +44,10 @@ FAMILY = "drag and drop"
 
 DIFFERENCES_FROM_ERB = {}  # ERB maps none of these events
 
-# xAPI verbs
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-SELECTED = ("http://id.tincanapi.com/verb/selected", "selected")
-ANSWERED = ("http://adlnet.gov/expapi/verbs/answered", "answered")
-CLOSED = ("http://activitystrea.ms/schema/1.0/close", "closed")
-
-# xAPI activity types and extensions
-CMI_INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
-SUPPLEMENTAL_INFO = "https://w3id.org/xapi/acrossx/extensions/supplemental-info"
+# xAPI extensions of our own
 EXT_ZONE_ID = "https://w3id.org/xapi/openedx/extension/zone-id"
 EXT_CORRECT_ZONE = "https://w3id.org/xapi/openedx/extension/correct-zone"
 EXT_NUMBER_INPUT = "https://w3id.org/xapi/openedx/extension/number-input"
-EXT_FEEDBACK = "https://w3id.org/xapi/openedx/extension/feedback"
 EXT_CLOSED_MANUALLY = "https://w3id.org/xapi/openedx/extension/closed-manually"
 
 _ITEM_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -55,22 +55,7 @@ _ITEM_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 # --- reading the event --------------------------------------------------------------------
 
-def _module(event):
-    module = event.context.get("module")
-    return module if isinstance(module, dict) else {}
-
-
-def problem_iri(event, ctx):
-    return block_iri(_module(event).get("usage_key"), ctx)
-
-
-def display_name(event, ctx):
-    return text(_module(event).get("display_name"))
-
-
-def language_map(value, ctx):
-    value = text(value)
-    return {"en-US": value} if value else None
+problem_iri = module_iri  # the problem is the block that published the event
 
 
 def item_key(value):
@@ -108,7 +93,7 @@ def problem_activity(event, ctx):
     problem = problem_iri(event, ctx)
     if not problem:
         return None
-    definition = {"type": CMI_INTERACTION, "interactionType": "matching"}
+    definition = {"type": v.CMI_INTERACTION, "interactionType": "matching"}
     name = language_map(display_name(event, ctx), ctx)
     if name:
         definition["name"] = name
@@ -118,7 +103,7 @@ def problem_activity(event, ctx):
 XAPI_PROBLEM = (
     Field("object.objectType",                         const("Activity")),
     Field("object.id",                                 problem_iri,    required=True),
-    Field("object.definition.type",                    const(CMI_INTERACTION)),
+    Field("object.definition.type",                    const(v.CMI_INTERACTION)),
     Field("object.definition.interactionType",         const("matching")),
     Field("object.definition.name",                    display_name,   language_map),
 )
@@ -126,7 +111,7 @@ XAPI_PROBLEM = (
 XAPI_ITEM = (
     Field("object.objectType",                         const("Activity")),
     Field("object.id",                                 item_iri,       required=True),
-    Field("object.definition.type",                    const(CMI_INTERACTION)),
+    Field("object.definition.type",                    const(v.CMI_INTERACTION)),
     Field("object.definition.interactionType",         const("choice")),
     Field("object.definition.name",                    "data.item",    language_map),
 )
@@ -134,8 +119,8 @@ XAPI_ITEM = (
 XAPI_FEEDBACK = (
     Field("object.objectType",                         const("Activity")),
     Field("object.id",                                 feedback_iri,   required=True),
-    Field("object.definition.type",                    const(SUPPLEMENTAL_INFO)),
-    Field(f"result.extensions[{EXT_FEEDBACK}]",        "data.content", text),
+    Field("object.definition.type",                    const(v.SUPPLEMENTAL_INFO)),
+    Field(f"result.extensions[{v.EXT_FEEDBACK}]",      "data.content", text),
 )
 
 XAPI_FIELDS = {
@@ -157,12 +142,11 @@ XAPI_FIELDS = {
 # --- Caliper entities -----------------------------------------------------------------------
 
 def problem_entity(event, ctx):
-    problem = problem_iri(event, ctx)
-    return {"id": problem, "type": "Assessment"} if problem else None
+    return entity(problem_iri(event, ctx), "Assessment")
 
 
 def dropped_response(event, ctx):
-    response = {"id": f"urn:uuid:{ids.statement_id(event, 'caliper', 1)}", "type": "MultipleChoiceResponse"}
+    response = {"id": generated_id(event, 1), "type": "MultipleChoiceResponse"}
     value = zone(event, ctx)
     if value:
         response["value"] = value
@@ -212,14 +196,15 @@ CALIPER_FIELDS = {
 
 PROBLEM = problem_activity  # the item's or feedback's parent: the whole problem
 PROFILES = {"ViewEvent": "AssessmentProfile", "AssessmentItemEvent": "AssessmentProfile", "Event": "GeneralProfile"}
+ITEM = "AssessmentItemEvent"
 
 EVENTS = (
-    # Open edX event                         shape              xAPI verb  Caliper type           action       parent
-    ("edx.drag_and_drop_v2.loaded",          "problem",         VIEWED,    "ViewEvent",           "Viewed",    None),
-    ("edx.drag_and_drop_v2.item.picked_up",  "pick",            SELECTED,  "AssessmentItemEvent", "Started",   PROBLEM),
-    ("edx.drag_and_drop_v2.item.dropped",    "drop",            ANSWERED,  "AssessmentItemEvent", "Completed", PROBLEM),
-    ("edx.drag_and_drop_v2.feedback.opened", "feedback shown",  VIEWED,    "ViewEvent",           "Viewed",    PROBLEM),
-    ("edx.drag_and_drop_v2.feedback.closed", "feedback hidden", CLOSED,    "Event",               "Hid",       PROBLEM),
+    # Open edX event                         shape              xAPI verb   Caliper type  action       parent
+    ("edx.drag_and_drop_v2.loaded",          "problem",         v.VIEWED,   "ViewEvent",  "Viewed",    None),
+    ("edx.drag_and_drop_v2.item.picked_up",  "pick",            v.SELECTED, ITEM,         "Started",   PROBLEM),
+    ("edx.drag_and_drop_v2.item.dropped",    "drop",            v.ANSWERED, ITEM,         "Completed", PROBLEM),
+    ("edx.drag_and_drop_v2.feedback.opened", "feedback shown",  v.VIEWED,   "ViewEvent",  "Viewed",    PROBLEM),
+    ("edx.drag_and_drop_v2.feedback.closed", "feedback hidden", v.CLOSED,   "Event",      "Hid",       PROBLEM),
 )
 
 for name, shape, verb, caliper_type, action, parent in EVENTS:

@@ -33,7 +33,7 @@ XAPI_FIELDS = (
     Field("object.objectType",                                 const("Activity")),
     Field("object.id",                                         "course_id",  course_iri, required=True),
     Field("object.definition.type",                            const(v.COURSE)),
-    Field(f"object.definition.extensions[{v.EXT_ENROLLMENT_MODE}]", "data.mode", text),
+    Field(f"object.definition.extensions[{v.EXT_TYPE}]",       "data.mode",  text),
 )
 
 CALIPER_FIELDS = (
@@ -49,17 +49,14 @@ EVENTS = (
     ("edx.course.enrollment.mode_changed",    v.REGISTERED,     "Modified"),
 )
 
-# The upgrade events: the mode is in the data, or else in the context.
-SELECTED = ("http://id.tincanapi.com/verb/selected", "selected")
-PURCHASED = ("http://id.tincanapi.com/verb/purchased", "purchased")
-
 
 def mode_of_upgrade(event, ctx):
+    """The mode of an upgrade event: in the data, or else in the context."""
     return text(event.data.get("mode")) or text(event.context.get("mode"))
 
 
 UPGRADE_XAPI_FIELDS = XAPI_FIELDS[:-1] + (
-    Field(f"object.definition.extensions[{v.EXT_ENROLLMENT_MODE}]", mode_of_upgrade),
+    Field(f"object.definition.extensions[{v.EXT_TYPE}]",       mode_of_upgrade),
 )
 UPGRADE_CALIPER_FIELDS = CALIPER_FIELDS[:-1] + (
     Field("object.extensions.mode",                            mode_of_upgrade),
@@ -67,8 +64,8 @@ UPGRADE_CALIPER_FIELDS = CALIPER_FIELDS[:-1] + (
 
 UPGRADE_EVENTS = (
     # Open edX event                          xAPI verb         Caliper action
-    ("edx.course.enrollment.upgrade_clicked",   SELECTED,       "NavigatedTo"),
-    ("edx.course.enrollment.upgrade.succeeded", PURCHASED,      "Subscribed"),
+    ("edx.course.enrollment.upgrade_clicked",   v.SELECTED,     "NavigatedTo"),
+    ("edx.course.enrollment.upgrade.succeeded", v.PURCHASED,    "Subscribed"),
 )
 
 for events, xapi_fields, caliper_fields in ((EVENTS, XAPI_FIELDS, CALIPER_FIELDS),

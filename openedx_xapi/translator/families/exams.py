@@ -32,37 +32,21 @@ start the exam, so it is not sent.
 """
 from datetime import datetime, timezone
 
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, duration, integer, number, text
+from openedx_xapi.translator.common import block_iri, duration, integer, learner, number, text
 from openedx_xapi.translator.mapping import Field
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "exams"
 
-# xAPI verbs: created and submitted as event-routing-backends; the others from the
-# ADL, cmi5 and Activity Streams vocabularies.
-INITIALIZED = ("http://adlnet.gov/expapi/verbs/initialized", "initialized")
-STARTED = ("http://activitystrea.ms/schema/1.0/start", "started")
-COMPLETED = ("http://adlnet.gov/expapi/verbs/completed", "completed")
-TERMINATED = ("http://adlnet.gov/expapi/verbs/terminated", "terminated")
-ABANDONED = ("https://w3id.org/xapi/adl/verbs/abandoned", "abandoned")
-DELETED = ("http://activitystrea.ms/schema/1.0/delete", "deleted")
-APPROVED = ("http://activitystrea.ms/schema/1.0/approve", "approved")
-REJECTED = ("http://activitystrea.ms/schema/1.0/reject", "rejected")
-
-# xAPI activity types and extensions (event-routing-backends')
+# The activity type of each kind of exam (event-routing-backends').
 EXAM_TYPES = {
-    "timed": "https://w3id.org/xapi/openedx/activity/timed-assessment",
-    "practice": "https://w3id.org/xapi/openedx/activity/practice-assessment",
-    "proctored": "https://w3id.org/xapi/openedx/activity/proctored-assessment",
+    "timed": v.TIMED_ASSESSMENT,
+    "practice": v.PRACTICE_ASSESSMENT,
+    "proctored": v.PROCTORED_ASSESSMENT,
 }
-ATTEMPT = "http://adlnet.gov/expapi/activities/attempt"
-EXT_TIME_LIMIT = "https://w3id.org/xapi/acrossx/extensions/time-limit"
-EXT_ATTEMPT_STARTED = "https://w3id.org/xapi/openedx/extension/attempt-started"
-EXT_ATTEMPT_COMPLETED = "https://w3id.org/xapi/openedx/extension/attempt-completed"
-EXT_DURATION = "http://id.tincanapi.com/extension/duration"
-EXT_ATTEMPT_ID = "http://id.tincanapi.com/extension/attempt-id"
 
 # ERB maps created and submitted; where our statements differ from its, and why.
 _ERB_DIFFERENCE = (
@@ -129,10 +113,6 @@ def attempt_iri(event, ctx):
     return f"{ctx.lms_root_url}/api/edx_proctoring/v1/proctored_exam/attempt/{attempt_id}"
 
 
-def learner(event, ctx):
-    return {"id": f"{ctx.lms_root_url}/user/{ctx.actor_ids.actor_id(event, 'caliper')}", "type": "Person"}
-
-
 def xapi_exam(kind):
     """A source: the exam as an xAPI activity."""
     def source(event, ctx):
@@ -145,7 +125,7 @@ def xapi_exam(kind):
             definition["name"] = {"en": name}
         time_limit = amount(event.data.get("exam_default_time_limit_mins"))
         if time_limit is not None:
-            definition["extensions"] = {EXT_TIME_LIMIT: time_limit}
+            definition["extensions"] = {v.EXT_TIME_LIMIT: time_limit}
         return {"objectType": "Activity", "id": iri, "definition": definition}
     return source
 
@@ -153,10 +133,10 @@ def xapi_exam(kind):
 def attempt_extensions(event):
     data = event.data
     extensions = {
-        EXT_ATTEMPT_STARTED: iso_time(data.get("attempt_started_at")),
-        EXT_ATTEMPT_COMPLETED: iso_time(data.get("attempt_completed_at")),
-        EXT_DURATION: amount(data.get("attempt_event_elapsed_time_secs")),
-        EXT_ATTEMPT_ID: amount(data.get("attempt_id")),
+        v.EXT_ATTEMPT_STARTED: iso_time(data.get("attempt_started_at")),
+        v.EXT_ATTEMPT_COMPLETED: iso_time(data.get("attempt_completed_at")),
+        v.EXT_DURATION: amount(data.get("attempt_event_elapsed_time_secs")),
+        v.EXT_ATTEMPT_ID: amount(data.get("attempt_id")),
     }
     return {key: value for key, value in extensions.items() if value is not None}
 
@@ -166,7 +146,7 @@ def xapi_attempt(event, ctx):
     iri = attempt_iri(event, ctx)
     if iri is None:
         return None
-    definition = {"type": ATTEMPT}
+    definition = {"type": v.ATTEMPT}
     name = text(event.data.get("exam_name"))
     if name:
         definition["name"] = {"en": name}
@@ -257,15 +237,15 @@ def caliper_fields(kind, caliper_object, by_the_learner):
 # submitted), and the attempt in the grouping; the steps of staff or of the proctoring
 # review have the attempt as object, in its exam.
 STEPS = (
-    # step              xAPI verb    Caliper type       action       profile              object        by the learner
-    ("created",         INITIALIZED, "Event",           "Created",   "GeneralProfile",    "Attempt",    True),
-    ("started",         STARTED,     "AssessmentEvent", "Started",   "AssessmentProfile", "Assessment", True),
-    ("ready_to_submit", COMPLETED,   "AssignableEvent", "Completed", "AssignableProfile", "Assessment", True),
-    ("submitted",       TERMINATED,  "AssessmentEvent", "Submitted", "AssessmentProfile", "Assessment", True),
-    ("error",           ABANDONED,   "Event",           "Abandoned", "GeneralProfile",    "Attempt",    True),
-    ("deleted",         DELETED,     "Event",           "Deleted",   "GeneralProfile",    "Attempt",    False),
-    ("verified",        APPROVED,    "Event",           "Reviewed",  "GeneralProfile",    "Attempt",    False),
-    ("rejected",        REJECTED,    "Event",           "Reviewed",  "GeneralProfile",    "Attempt",    False),
+    # step              xAPI verb      Caliper type       action       profile              object        by the learner
+    ("created",         v.INITIALIZED, "Event",           "Created",   "GeneralProfile",    "Attempt",    True),
+    ("started",         v.STARTED,     "AssessmentEvent", "Started",   "AssessmentProfile", "Assessment", True),
+    ("ready_to_submit", v.COMPLETED,   "AssignableEvent", "Completed", "AssignableProfile", "Assessment", True),
+    ("submitted",       v.TERMINATED,  "AssessmentEvent", "Submitted", "AssessmentProfile", "Assessment", True),
+    ("error",           v.ABANDONED,   "Event",           "Abandoned", "GeneralProfile",    "Attempt",    True),
+    ("deleted",         v.DELETED_AS,  "Event",           "Deleted",   "GeneralProfile",    "Attempt",    False),
+    ("verified",        v.APPROVED,    "Event",           "Reviewed",  "GeneralProfile",    "Attempt",    False),
+    ("rejected",        v.REJECTED,    "Event",           "Reviewed",  "GeneralProfile",    "Attempt",    False),
 )
 
 # Which steps the documentation lists for each kind of exam.

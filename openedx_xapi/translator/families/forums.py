@@ -44,39 +44,16 @@ Message where a post is acted on, and the Thread where the thread as a whole is
 (viewed, closed, reopened, and as ``isPartOf`` of its replies): the Discussion API
 gives both the same URL.
 """
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import boolean, text
-from openedx_xapi.translator.families.teams import (
-    EXT_TOTAL_ITEMS,
-    EXT_TYPE,
-    Either,
-    count,
-    path_segment,
-    search_response,
-    team_activity,
-)
+from openedx_xapi.translator.common import activity, boolean, count, entity, path_segment, search_response, text
+from openedx_xapi.translator.families.teams import team_activity
 from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import Either
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "forums"
-
-# --- vocabulary -----------------------------------------------------------------------------
-POSTED = ("https://w3id.org/xapi/acrossx/verbs/posted", "posted")            # as ERB
-EDITED = ("https://w3id.org/xapi/acrossx/verbs/edited", "edited")            # as ERB
-DELETED = ("https://w3id.org/xapi/dod-isd/verbs/deleted", "deleted")         # as ERB
-VOTED = ("https://w3id.org/xapi/openedx/verb/voted", "voted")                # as ERB
-REPORTED = ("https://w3id.org/xapi/acrossx/verbs/reported", "reported")      # as ERB
-UNREPORTED = ("https://w3id.org/xapi/openedx/verb/unreported", "unreported")  # as ERB
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")                   # as ERB
-UNLIKED = ("http://activitystrea.ms/schema/1.0/unlike", "unliked")
-CLOSED = ("http://activitystrea.ms/schema/1.0/close", "closed")
-OPENED = ("http://activitystrea.ms/schema/1.0/open", "opened")
-APPROVED = ("http://activitystrea.ms/schema/1.0/approve", "approved")
-RETRACTED = ("http://activitystrea.ms/schema/1.0/retract", "retracted")
-SEARCHED = ("https://w3id.org/xapi/acrossx/verbs/searched", "searched")
-
-DISCUSSION = "http://id.tincanapi.com/activitytype/discussion"                # as ERB
 
 DIFFERENCES_FROM_ERB = {
     "edx.forum.thread.viewed": (
@@ -113,15 +90,16 @@ def forum_iri(event, ctx):
 POST_IRI = {"thread": thread_iri, "response": comment_iri, "comment": comment_iri}
 
 
-def _discussion_activity(iri):
-    return {"objectType": "Activity", "id": iri, "definition": {"type": DISCUSSION}}
+def _thread_iri(event, ctx):
+    """The thread a reply belongs to (``data.discussion.id``)."""
+    discussion = event.data.get("discussion")
+    return thread_iri(discussion.get("id"), ctx) if isinstance(discussion, dict) else None
 
 
 def _thread_grouping(event, ctx):
-    """The thread a reply belongs to (``data.discussion.id``), as ERB's ``grouping``."""
-    discussion = event.data.get("discussion")
-    iri = thread_iri(discussion.get("id"), ctx) if isinstance(discussion, dict) else None
-    return [_discussion_activity(iri)] if iri else None
+    """The thread a reply belongs to, as ERB's ``grouping``."""
+    thread = activity(_thread_iri(event, ctx), v.DISCUSSION)
+    return [thread] if thread else None
 
 
 def _response_of(event, ctx):
@@ -131,8 +109,8 @@ def _response_of(event, ctx):
 
 def _other_activities(event, ctx):
     """A comment's response and a team discussion's team."""
-    response = _response_of(event, ctx)
-    activities = [_discussion_activity(response)] if response else []
+    response = activity(_response_of(event, ctx), v.DISCUSSION)
+    activities = [response] if response else []
     team = team_activity(event.data.get("team_id"), ctx)
     if team:
         activities.append(team)
@@ -140,24 +118,19 @@ def _other_activities(event, ctx):
 
 
 def _thread_entity(event, ctx):
-    discussion = event.data.get("discussion")
-    iri = thread_iri(discussion.get("id"), ctx) if isinstance(discussion, dict) else None
-    return {"id": iri, "type": "Thread"} if iri else None
+    return entity(_thread_iri(event, ctx), "Thread")
 
 
 def _replied_message(event, ctx):
-    iri = _response_of(event, ctx)
-    return {"id": iri, "type": "Message"} if iri else None
+    return entity(_response_of(event, ctx), "Message")
 
 
 def _forum_activity(event, ctx):
-    iri = forum_iri(event, ctx)
-    return _discussion_activity(iri) if iri else None
+    return activity(forum_iri(event, ctx), v.DISCUSSION)
 
 
 def _forum_entity(event, ctx):
-    iri = forum_iri(event, ctx)
-    return {"id": iri, "type": "Forum"} if iri else None
+    return entity(forum_iri(event, ctx), "Forum")
 
 
 def _is_undone_vote(event):
@@ -172,36 +145,36 @@ def xapi_post_fields(kind):
         # target                                       source               transform
         Field("object.objectType",                     const("Activity")),
         Field("object.id",                             "data.id",           POST_IRI[kind], required=True),
-        Field("object.definition.type",                const(DISCUSSION)),
+        Field("object.definition.type",                const(v.DISCUSSION)),
         Field("object.definition.name.en",             "data.title",        text),
         Field("context.contextActivities.grouping",    _thread_grouping),
         Field("context.contextActivities.other",       _other_activities),
     )
 
 
-def caliper_post_fields(kind, entity="Message"):
+def caliper_post_fields(kind, entity_type="Message"):
     """Caliper fields of an event about one post: a Message, or for thread-wide events the Thread."""
     fields = (
         Field("object.id",                             "data.id",           POST_IRI[kind], required=True),
-        Field("object.type",                           const(entity)),
+        Field("object.type",                           const(entity_type)),
         Field("object.name",                           "data.title",        text),
         Field("object.isPartOf",                       _thread_entity),
         Field("extensions.categoryId",                 "data.commentable_id", text),
         Field("extensions.teamId",                     "data.team_id",      text),
     )
-    if entity == "Message":
+    if entity_type == "Message":
         fields += (Field("object.replyTo",             _replied_message),)
     return fields
 
 
 XAPI_BODY = (Field("result.response",                  "data.body",         text),)
 CALIPER_BODY = (Field("object.body",                   "data.body",         text),)
-XAPI_THREAD_TYPE = (Field(f"context.extensions[{EXT_TYPE}]", "data.thread_type", text),)
+XAPI_THREAD_TYPE = (Field(f"context.extensions[{v.EXT_TYPE}]", "data.thread_type", text),)
 CALIPER_THREAD_TYPE = (Field("extensions.threadType",  "data.thread_type",  text),)
-XAPI_VOTE = (Field(f"context.extensions[{EXT_TYPE}]",  "data.vote_value",   text),)
+XAPI_VOTE = (Field(f"context.extensions[{v.EXT_TYPE}]",  "data.vote_value",   text),)
 CALIPER_VOTE = (Field("extensions.voteValue",          "data.vote_value",   text),
                 Field("extensions.undoVote",           "data.undo_vote",    boolean))
-XAPI_MARK = (Field(f"context.extensions[{EXT_TYPE}]",  "data.mark_type",    text),)
+XAPI_MARK = (Field(f"context.extensions[{v.EXT_TYPE}]",  "data.mark_type",    text),)
 CALIPER_MARK = (Field("extensions.markType",           "data.mark_type",    text),)
 CALIPER_EDIT = (Field("extensions.editReason",         "data.edit_reason",  text),)
 CALIPER_LOCK = (Field("extensions.lockReason",         "data.lock_reason",  text),)
@@ -211,33 +184,33 @@ T, R, C = "thread", "response", "comment"
 POSTED_MESSAGE, VIEWED_THREAD = ("MessageEvent", "Posted", "Message"), ("ViewEvent", "Viewed", "Thread")
 
 
-def generic(action, entity="Message"):
+def generic(action, entity_type="Message"):
     """A General Profile ``Event`` with ``action`` on a post (Message) or a Thread."""
-    return ("Event", action, entity)
+    return ("Event", action, entity_type)
 
 
 EVENTS = (
-    # Open edX event                  about  xAPI verb   Caliper (type, action, object)
-    ("edx.forum.thread.created",      T,     POSTED,     POSTED_MESSAGE),
-    ("edx.forum.response.created",    R,     POSTED,     POSTED_MESSAGE),
-    ("edx.forum.comment.created",     C,     POSTED,     POSTED_MESSAGE),
-    ("edx.forum.thread.edited",       T,     EDITED,     generic("Modified")),
-    ("edx.forum.response.edited",     R,     EDITED,     generic("Modified")),
-    ("edx.forum.comment.edited",      C,     EDITED,     generic("Modified")),
-    ("edx.forum.thread.deleted",      T,     DELETED,    generic("Deleted")),
-    ("edx.forum.response.deleted",    R,     DELETED,    generic("Deleted")),
-    ("edx.forum.comment.deleted",     C,     DELETED,    generic("Deleted")),
-    ("edx.forum.thread.reported",     T,     REPORTED,   generic("Questioned")),
-    ("edx.forum.response.reported",   R,     REPORTED,   generic("Questioned")),
-    ("edx.forum.comment.reported",    C,     REPORTED,   generic("Questioned")),
-    ("edx.forum.thread.unreported",   T,     UNREPORTED, generic("Accepted")),
-    ("edx.forum.response.unreported", R,     UNREPORTED, generic("Accepted")),
-    ("edx.forum.comment.unreported",  C,     UNREPORTED, generic("Accepted")),
-    ("edx.forum.thread.viewed",       T,     VIEWED,     VIEWED_THREAD),
-    ("edx.forum.thread.locked",       T,     CLOSED,     generic("Deactivated", "Thread")),
-    ("edx.forum.thread.unlocked",     T,     OPENED,     generic("Activated", "Thread")),
-    ("edx.forum.response.mark",       R,     APPROVED,   generic("Recommended")),
-    ("edx.forum.response.unmark",     R,     RETRACTED,  generic("Declined")),
+    # Open edX event                  about  xAPI verb     Caliper (type, action, object)
+    ("edx.forum.thread.created",      T,     v.POSTED,     POSTED_MESSAGE),
+    ("edx.forum.response.created",    R,     v.POSTED,     POSTED_MESSAGE),
+    ("edx.forum.comment.created",     C,     v.POSTED,     POSTED_MESSAGE),
+    ("edx.forum.thread.edited",       T,     v.EDITED,     generic("Modified")),
+    ("edx.forum.response.edited",     R,     v.EDITED,     generic("Modified")),
+    ("edx.forum.comment.edited",      C,     v.EDITED,     generic("Modified")),
+    ("edx.forum.thread.deleted",      T,     v.DELETED,    generic("Deleted")),
+    ("edx.forum.response.deleted",    R,     v.DELETED,    generic("Deleted")),
+    ("edx.forum.comment.deleted",     C,     v.DELETED,    generic("Deleted")),
+    ("edx.forum.thread.reported",     T,     v.REPORTED,   generic("Questioned")),
+    ("edx.forum.response.reported",   R,     v.REPORTED,   generic("Questioned")),
+    ("edx.forum.comment.reported",    C,     v.REPORTED,   generic("Questioned")),
+    ("edx.forum.thread.unreported",   T,     v.UNREPORTED, generic("Accepted")),
+    ("edx.forum.response.unreported", R,     v.UNREPORTED, generic("Accepted")),
+    ("edx.forum.comment.unreported",  C,     v.UNREPORTED, generic("Accepted")),
+    ("edx.forum.thread.viewed",       T,     v.VIEWED,     VIEWED_THREAD),
+    ("edx.forum.thread.locked",       T,     v.CLOSED,     generic("Deactivated", "Thread")),
+    ("edx.forum.thread.unlocked",     T,     v.OPENED,     generic("Activated", "Thread")),
+    ("edx.forum.response.mark",       R,     v.APPROVED,   generic("Recommended")),
+    ("edx.forum.response.unmark",     R,     v.RETRACTED,  generic("Declined")),
 )
 
 # Fields besides the post's, by event: (xAPI, Caliper).
@@ -266,7 +239,7 @@ VOTES = (
 XAPI_SEARCHED = (
     Field("object",                                    _forum_activity, required=True),
     Field("result.response",                           "data.query", text),
-    Field(f"result.extensions[{EXT_TOTAL_ITEMS}]",     "data.total_results", count),
+    Field(f"result.extensions[{v.EXT_TOTAL_ITEMS}]",   "data.total_results", count),
 )
 CALIPER_SEARCHED = (
     Field("object",                                    _forum_entity, required=True),
@@ -286,26 +259,26 @@ def _caliper(name, caliper_type, action, fields):
                           fields=fields, family=FAMILY)
 
 
-for name, kind, verb, (caliper_type, action, entity) in EVENTS:
+for name, kind, verb, (caliper_type, action, entity_type) in EVENTS:
     xapi_extras, caliper_extras = EXTRA_FIELDS.get(name, ((), ()))
     register(
         XapiMapping(event=name, verb=verb, fields=xapi_post_fields(kind) + xapi_extras, family=FAMILY),
-        _caliper(name, caliper_type, action, caliper_post_fields(kind, entity) + caliper_extras),
+        _caliper(name, caliper_type, action, caliper_post_fields(kind, entity_type) + caliper_extras),
     )
 
 for name, kind, action, undone_action in VOTES:
     xapi_fields, caliper_fields = xapi_post_fields(kind) + XAPI_VOTE, caliper_post_fields(kind) + CALIPER_VOTE
     register(
         Either(_is_undone_vote,
-               XapiMapping(event=name, verb=UNLIKED, fields=xapi_fields, family=FAMILY),
-               XapiMapping(event=name, verb=VOTED, fields=xapi_fields, family=FAMILY)),
+               XapiMapping(event=name, verb=v.UNLIKED, fields=xapi_fields, family=FAMILY),
+               XapiMapping(event=name, verb=v.VOTED, fields=xapi_fields, family=FAMILY)),
         Either(_is_undone_vote,
                _caliper(name, "Event", undone_action, caliper_fields),
                _caliper(name, "Event", action, caliper_fields)),
     )
 
 register(
-    XapiMapping(event="edx.forum.searched", verb=SEARCHED, fields=XAPI_SEARCHED, family=FAMILY),
+    XapiMapping(event="edx.forum.searched", verb=v.SEARCHED, fields=XAPI_SEARCHED, family=FAMILY),
     _caliper("edx.forum.searched", "SearchEvent", "Searched", CALIPER_SEARCHED),
 )
 

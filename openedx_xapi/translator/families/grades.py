@@ -23,29 +23,24 @@ Caliper, not a resource that can be assigned, so it is the event's ``group`` onl
 ``generated`` ``Score`` (scoreGiven/maxScore, scored by the LMS) is there when the event
 gives one.
 """
-import uuid
-
-from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, course_iri, number, text
+from openedx_xapi.translator.common import (
+    attempt_urn,
+    block_iri,
+    course_iri,
+    entity,
+    generated_id,
+    learner,
+    number,
+    text,
+    xapi_score,
+)
 from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "grades"
-
-# xAPI vocabulary (event-routing-backends')
-ATTEMPTED = ("http://adlnet.gov/expapi/verbs/attempted", "attempted")
-EARNED = ("http://id.tincanapi.com/verb/earned", "earned")
-PASSED = ("http://adlnet.gov/expapi/verbs/passed", "passed")
-FAILED = ("http://adlnet.gov/expapi/verbs/failed", "failed")
-QUESTION = "http://adlnet.gov/expapi/activities/question"
-RESOURCE = "http://id.tincanapi.com/activitytype/resource"
-COURSE = "http://adlnet.gov/expapi/activities/course"
-EXT_GRADE_CLASSIFICATION = "http://www.tincanapi.co.uk/activitytypes/grade_classification"
-
-# The learner's attempt at one graded thing: the same id in every event about it.
-ATTEMPT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/openedx-xapi/attempt")
 
 DIFFERENCES_FROM_ERB = {
     "edx.grades.problem.submitted":
@@ -95,17 +90,6 @@ PROBLEM_POINTS = weighted("weighted_earned", "weighted_possible")
 SUBSECTION_POINTS = weighted("weighted_total_earned", "weighted_total_possible")
 
 
-def xapi_score(get_points):
-    """A source: the xAPI score for the points ``get_points(event)`` gives, or None."""
-    def source(event, ctx):
-        given = get_points(event)
-        if given is None:
-            return None
-        earned, possible = given
-        return {"scaled": earned / possible, "raw": earned, "min": 0.0, "max": possible}
-    return source
-
-
 def full_marks(get_points):
     """A source: whether every possible point was earned (None when there is no score)."""
     def source(event, ctx):
@@ -126,28 +110,17 @@ def letter_grade_of(event, ctx):
 
 # --- Caliper attempt and score -------------------------------------------------------
 
-def learner_iri(event, ctx):
-    return f"{ctx.lms_root_url}/user/{ctx.actor_ids.actor_id(event, 'caliper')}"
-
-
 def attempt_id(graded_iri):
     """A source: the learner's attempt at the graded thing, as a stable urn:uuid."""
     def source(event, ctx):
         graded = graded_iri(event, ctx)
-        if graded is None:
-            return None
-        return f"urn:uuid:{uuid.uuid5(ATTEMPT_NAMESPACE, learner_iri(event, ctx) + ' ' + graded)}"
+        return None if graded is None else attempt_urn(event, ctx, graded)
     return source
-
-
-def learner(event, ctx):
-    return {"id": learner_iri(event, ctx), "type": "Person"}
 
 
 def assignable(graded_iri, entity_type):
     def source(event, ctx):
-        graded = graded_iri(event, ctx)
-        return {"id": graded, "type": entity_type} if graded else None
+        return entity(graded_iri(event, ctx), entity_type)
     return source
 
 
@@ -159,7 +132,7 @@ def caliper_score(graded_iri, get_points, extensions=None):
         given = get_points(event)
         if given is None:
             return None
-        score = {"id": f"urn:uuid:{ids.statement_id(event, 'caliper', 1)}", "type": "Score",
+        score = {"id": generated_id(event, 1), "type": "Score",
                  "attempt": attempt(event, ctx), "scoreGiven": given[0], "maxScore": given[1],
                  "scoredBy": {"id": ctx.lms_root_url, "type": "SoftwareApplication"}}
         extra = {key: value for key, get in (extensions or {}).items()
@@ -198,15 +171,15 @@ def xapi_block(graded_iri, activity_type, get_points):
 XAPI_COURSE = (
     Field("object.objectType",        const("Activity")),
     Field("object.id",                "course_id",                course_iri, required=True),
-    Field("object.definition.type",   const(COURSE)),
+    Field("object.definition.type",   const(v.COURSE)),
 )
 
 XAPI_FIELDS = {
-    "edx.grades.problem.submitted": xapi_block(problem_iri, QUESTION, PROBLEM_POINTS),
-    "edx.grades.subsection.grade_calculated": xapi_block(subsection_iri, RESOURCE, SUBSECTION_POINTS),
+    "edx.grades.problem.submitted": xapi_block(problem_iri, v.QUESTION, PROBLEM_POINTS),
+    "edx.grades.subsection.grade_calculated": xapi_block(subsection_iri, v.RESOURCE, SUBSECTION_POINTS),
     "edx.grades.course.grade_calculated": XAPI_COURSE + (
         Field("result.score",         xapi_score(percent)),
-        Field(f"result.extensions[{EXT_GRADE_CLASSIFICATION}]", letter_grade_of),
+        Field(f"result.extensions[{v.EXT_GRADE_CLASSIFICATION}]", letter_grade_of),
     ),
     "edx.course.grade.passed.first_time": XAPI_COURSE + (Field("result.success", const(True)),),
     "edx.course.grade.now_passed":        XAPI_COURSE + (Field("result.success", const(True)),),
@@ -232,13 +205,13 @@ CALIPER_FIELDS = {
 }
 
 EVENTS = (
-    # Open edX event                            xAPI verb    the course is the object
-    ("edx.grades.problem.submitted",            ATTEMPTED,   False),
-    ("edx.grades.subsection.grade_calculated",  EARNED,      False),
-    ("edx.grades.course.grade_calculated",      EARNED,      True),
-    ("edx.course.grade.passed.first_time",      PASSED,      True),
-    ("edx.course.grade.now_passed",             PASSED,      True),
-    ("edx.course.grade.now_failed",             FAILED,      True),
+    # Open edX event                           xAPI verb    the course is the object
+    ("edx.grades.problem.submitted",           v.ATTEMPTED, False),
+    ("edx.grades.subsection.grade_calculated", v.EARNED,    False),
+    ("edx.grades.course.grade_calculated",     v.EARNED,    True),
+    ("edx.course.grade.passed.first_time",     v.PASSED,    True),
+    ("edx.course.grade.now_passed",            v.PASSED,    True),
+    ("edx.course.grade.now_failed",            v.FAILED,    True),
 )
 
 for name, verb, course_is_object in EVENTS:

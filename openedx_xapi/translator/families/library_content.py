@@ -25,8 +25,9 @@ ERB does not map these events.
 """
 import re
 
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, integer, text
+from openedx_xapi.translator.common import block_iri, count, display_name, language_map, module_iri, text
 from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
@@ -35,10 +36,7 @@ FAMILY = "library content"
 
 DIFFERENCES_FROM_ERB = {}  # ERB maps none of these events
 
-# xAPI verbs, activity type and extensions
-RECEIVED = ("http://activitystrea.ms/schema/1.0/receive", "received")
-LOST = ("http://activitystrea.ms/schema/1.0/lose", "lost")
-MODULE = "http://adlnet.gov/expapi/activities/module"
+# xAPI extensions of our own
 EXT_ORIGINAL_USAGE_KEY = "https://w3id.org/xapi/openedx/extension/original-usage-key"
 EXT_REASON = "https://w3id.org/xapi/openedx/extension/reason"
 
@@ -47,23 +45,9 @@ _NOT_IN_IRI = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f-\x9f]")
 
 # --- reading the event --------------------------------------------------------------------
 
-def _module(event):
-    module = event.context.get("module")
-    return module if isinstance(module, dict) else {}
-
-
 def block(event, ctx):
     """The randomized content block: the event's ``location``, else the publishing module."""
-    return block_iri(event.data.get("location"), ctx) or block_iri(_module(event).get("usage_key"), ctx)
-
-
-def display_name(event, ctx):
-    return text(_module(event).get("display_name"))
-
-
-def language_map(value, ctx):
-    value = text(value)
-    return {"en-US": value} if value else None
+    return block_iri(event.data.get("location"), ctx) or module_iri(event, ctx)
 
 
 def components(event, key, ctx):
@@ -78,11 +62,6 @@ def components(event, key, ctx):
             seen.add(iri)
             found.append((iri, text(component.get("original_usage_key"))))
     return found
-
-
-def count(value, ctx):
-    number = integer(value)
-    return number if number is not None and number >= 0 else None
 
 
 # --- xAPI -----------------------------------------------------------------------------------
@@ -103,7 +82,7 @@ def component_activities(key):
 XAPI_BLOCK = (
     Field("object.objectType",                              const("Activity")),
     Field("object.id",                                      block,             required=True),
-    Field("object.definition.type",                         const(MODULE)),
+    Field("object.definition.type",                         const(v.MODULE)),
     Field("object.definition.name",                         display_name,      language_map),
 )
 
@@ -152,9 +131,9 @@ CALIPER_FIELDS = {
 }
 
 EVENTS = (
-    # Open edX event                              components  xAPI verb  Caliper action
-    ("edx.librarycontentblock.content.assigned",  "added",    RECEIVED,  "Added"),
-    ("edx.librarycontentblock.content.removed",   "removed",  LOST,      "Removed"),
+    # Open edX event                             components  xAPI verb   Caliper action
+    ("edx.librarycontentblock.content.assigned", "added",    v.RECEIVED, "Added"),
+    ("edx.librarycontentblock.content.removed",  "removed",  v.LOST,     "Removed"),
 )
 
 for name, key, verb, action in EVENTS:

@@ -28,103 +28,17 @@ say where the learner went.
 A course tool is ``<course IRI>/tool/<tool name>`` (``edx.bookmarks``, ``edx.updates``,
 ...), a ``webpage`` activity; ERB does not map ``seq_*`` nor the course tools.
 
-The helpers here, which turn a URL or a usage key into a safe IRI and refuse a course id
-that is not a course key (:class:`CourseChecked`), are shared by the textbook, bookmark
-and note families.
+An event whose course id is not an Open edX course key is refused (as by the textbook,
+bookmark and note families: :func:`~openedx_xapi.translator.mappings.register_checked`).
 """
-import re
-from urllib.parse import quote
-
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, course_iri, integer, text
-from openedx_xapi.translator.mapping import Field, TranslationError, const
-from openedx_xapi.translator.registry import register
+from openedx_xapi.translator.common import course_iri, escape, integer, text, usage_iri, web_iri
+from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import register_checked
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "navigation"
-
-# xAPI vocabulary (event-routing-backends' where it has one)
-NAVIGATED = ("https://w3id.org/xapi/dod-isd/verbs/navigated", "navigated")
-LINK = "http://adlnet.gov/expapi/activities/link"
-MODULE = "http://adlnet.gov/expapi/activities/module"
-RESOURCE = "http://id.tincanapi.com/activitytype/resource"
-WEBPAGE = "https://w3id.org/xapi/acrossx/activities/webpage"
-EXT_STARTING_POSITION = "http://id.tincanapi.com/extension/starting-position"
-EXT_ENDING_POINT = "http://id.tincanapi.com/extension/ending-point"
-EXT_TOTAL_ITEMS = "https://w3id.org/xapi/acrossx/extensions/total-items"
-# Extensions of our own, in the namespace event-routing-backends uses for Open edX facts.
-OPENEDX_EXTENSION = "https://w3id.org/xapi/openedx/extension/"
-
-# ----------------------------------------------------------------------------- safe IRIs
-
-_USAGE_KEY = re.compile(r"[A-Za-z0-9._~:+@/\-]+")
-_COURSE_KEY = re.compile(r"[\w.~:+@/\-]+")  # Open edX keys: word characters and separators
-_WEB_URL = re.compile(r"(https?://[A-Za-z0-9.\-]+(?::[0-9]{1,5})?)([/?#].*)?", re.IGNORECASE | re.DOTALL)
-_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_PATH_SAFE = "/:@!$&'()*+,;=~.-_?"
-
-
-def escape(value, safe=""):
-    """Percent-encode everything an IRI cannot hold (and a ``%`` that starts no escape)."""
-    return _LONE_PERCENT.sub("%25", quote(value, safe=safe + "%", errors="replace"))
-
-
-def usage_iri(usage_key, ctx):
-    """The block IRI of a usage key that looks like one (junk gives None, not a bad IRI)."""
-    usage_key = text(usage_key)
-    return block_iri(usage_key, ctx) if usage_key and _USAGE_KEY.fullmatch(usage_key) else None
-
-
-def web_iri(url, ctx):
-    """An http(s) URL, or a path on the LMS, as a valid IRI; None for anything else."""
-    url = text(url)
-    if url is None:
-        return None
-    url = url.strip()
-    if url.startswith("/") and not url.startswith("//"):
-        url = ctx.lms_root_url.rstrip("/") + url
-    match = _WEB_URL.fullmatch(url)
-    if match is None:
-        return None
-    site, rest = match.group(1), match.group(2) or ""
-    rest, hash_, fragment = rest.partition("#")
-    return site + escape(rest, _PATH_SAFE) + (hash_ + escape(fragment, _PATH_SAFE) if hash_ else "")
-
-
-def page_iri(url, ctx):
-    """A web page (or file) as a thing: its URL without the fragment."""
-    iri = web_iri(url, ctx)
-    return iri.partition("#")[0] if iri else None
-
-
-def course_page(event, ctx, path):
-    """A page of the event's course on the LMS: ``<LMS>/courses/<course id>/<path>``."""
-    course_id = text(event.course_id)
-    if not course_id or course_iri(course_id, ctx) is None:
-        return None
-    return f"{ctx.lms_root_url}/courses/{escape(course_id, ':+@~.-_/')}/{path}"
-
-
-class CourseChecked:
-    """A mapping that first refuses an event whose course id cannot be part of an IRI.
-
-    ``common.course_iri`` only refuses spaces, so a course id such as ``"a[b"`` would give
-    a course activity that our validator lets through and RFC 3987 does not.
-    """
-
-    def __init__(self, mapping):
-        self.mapping = mapping
-        self.protocol, self.event, self.family = mapping.protocol, mapping.event, mapping.family
-
-    def translate(self, event, ctx):
-        if event.course_id is not None and not _COURSE_KEY.fullmatch(event.course_id):
-            raise TranslationError("course_id is not an Open edX course key")
-        return self.mapping.translate(event, ctx)
-
-
-def register_checked(*mappings):
-    """Register mappings behind the course id check of :class:`CourseChecked`."""
-    register(*(CourseChecked(mapping) for mapping in mappings))
 
 
 # ---------------------------------------------------------------------------- the tables
@@ -140,10 +54,10 @@ def _sequence_fields(start, end, end_transform):
     xapi = (
         Field("object.objectType",                                        const("Activity")),
         Field("object.id",                                                "data.id",       usage_iri, required=True),
-        Field("object.definition.type",                                   const(RESOURCE)),
-        Field(f"object.definition.extensions[{EXT_TOTAL_ITEMS}]",         "data.tab_count", integer),
-        Field(f"context.extensions[{EXT_STARTING_POSITION}]",             start,           integer),
-        Field(f"context.extensions[{EXT_ENDING_POINT}]",                  end,             end_transform),
+        Field("object.definition.type",                                   const(v.RESOURCE)),
+        Field(f"object.definition.extensions[{v.EXT_TOTAL_ITEMS}]",       "data.tab_count", integer),
+        Field(f"context.extensions[{v.EXT_STARTING_POSITION}]",           start,           integer),
+        Field(f"context.extensions[{v.EXT_ENDING_POINT}]",                end,             end_transform),
     )
     caliper = (
         Field("object.id",                                                "data.id",       usage_iri, required=True),
@@ -158,7 +72,7 @@ def _sequence_fields(start, end, end_transform):
 LINK_XAPI = (
     Field("object.objectType",                                            const("Activity")),
     Field("object.id",                                                    "data.target_url", web_iri, required=True),
-    Field("object.definition.type",                                       const(LINK)),
+    Field("object.definition.type",                                       const(v.LINK)),
 )
 LINK_CALIPER = (
     Field("object.id",                                                    "data.target_url", web_iri, required=True),
@@ -168,7 +82,7 @@ LINK_CALIPER = (
 OUTLINE_XAPI = (
     Field("object.objectType",                                            const("Activity")),
     Field("object.id",                                                    "data.target_url", web_iri, required=True),
-    Field("object.definition.type",                                       const(MODULE)),
+    Field("object.definition.type",                                       const(v.MODULE)),
     Field("object.definition.name.en",                                    "data.target_name", text),
 )
 OUTLINE_CALIPER = (
@@ -180,7 +94,7 @@ OUTLINE_CALIPER = (
 TOOL_XAPI = (
     Field("object.objectType",                                            const("Activity")),
     Field("object.id",                                                    _tool_iri,       required=True),
-    Field("object.definition.type",                                       const(WEBPAGE)),
+    Field("object.definition.type",                                       const(v.WEBPAGE)),
 )
 TOOL_CALIPER = (
     Field("object.id",                                                    _tool_iri,       required=True),
@@ -204,7 +118,7 @@ EVENTS = (
 
 for name, (xapi_fields, caliper_fields) in EVENTS:
     register_checked(
-        XapiMapping(event=name, verb=NAVIGATED, fields=xapi_fields, family=FAMILY),
+        XapiMapping(event=name, verb=v.NAVIGATED, fields=xapi_fields, family=FAMILY),
         CaliperMapping(event=name, type="NavigationEvent", action="NavigatedTo", profile="ReadingProfile",
                        fields=caliper_fields, family=FAMILY),
     )

@@ -31,34 +31,18 @@ events.
 import dataclasses
 
 from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import integer, text
-from openedx_xapi.translator.families.navigation import (
-    NAVIGATED,
-    OPENEDX_EXTENSION,
-    RESOURCE,
-    WEBPAGE,
-    browser_event,
-    course_page,
-    escape,
-    register_checked,
-    usage_iri,
-)
+from openedx_xapi.translator.common import activity, count, course_page, entity, escape, integer, text, usage_iri
+from openedx_xapi.translator.families.navigation import browser_event
 from openedx_xapi.translator.mapping import Field, TranslationError, const
+from openedx_xapi.translator.mappings import Wrapper, register_checked
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "notes"
 
-POSTED = ("https://w3id.org/xapi/acrossx/verbs/posted", "posted")
-EDITED = ("https://w3id.org/xapi/acrossx/verbs/edited", "edited")
-DELETED = ("https://w3id.org/xapi/dod-isd/verbs/deleted", "deleted")
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-SEARCHED = ("https://w3id.org/xapi/acrossx/verbs/searched", "searched")
-NOTE = "http://risc-inc.com/annotator/activities/note"
-EXT_HIGHLIGHTED = "http://www.risc-inc.com/annotator/extensions/highlightedString"
-EXT_TAGS = "http://id.tincanapi.com/extension/tags"
-EXT_NOTES_VIEW = OPENEDX_EXTENSION + "notes-view"
-EXT_RESULTS = OPENEDX_EXTENSION + "results-count"
+EXT_NOTES_VIEW = v.OPENEDX_EXTENSION + "notes-view"
+EXT_RESULTS = v.OPENEDX_EXTENSION + "results-count"
 
 #: At most this many documents for the notes seen at once (the page shows a handful).
 MAX_NOTES_VIEWED = 50
@@ -71,8 +55,7 @@ def notes_page(event, ctx):
 
 
 def notes_page_entity(event, ctx):
-    page = notes_page(event, ctx)
-    return {"id": page, "type": "WebPage"} if page else None
+    return entity(notes_page(event, ctx), "WebPage")
 
 
 def note_iri(event, ctx):
@@ -82,14 +65,13 @@ def note_iri(event, ctx):
 
 def annotated_component(event, ctx):
     """The component the note is about, as the xAPI ``parent`` of the note."""
-    component = usage_iri(event.data.get("component_usage_id"), ctx)
-    return {"objectType": "Activity", "id": component, "definition": {"type": RESOURCE}} if component else None
+    return activity(usage_iri(event.data.get("component_usage_id"), ctx), v.RESOURCE)
 
 
 def the_note(event, ctx):
     """The note as an xAPI activity (in ``contextActivities.other`` of a link followed from it)."""
-    note = note_iri(event, ctx)
-    return [{"objectType": "Activity", "id": note, "definition": {"type": NOTE}}] if note else None
+    note = activity(note_iri(event, ctx), v.NOTE)
+    return [note] if note else None
 
 
 def tags(value, ctx):
@@ -120,15 +102,15 @@ def search_response(event, ctx):
     if terms:
         response["query"] = {"id": f"urn:uuid:{ids.statement_id(event, 'caliper/query')}", "type": "Query",
                              "searchTerms": terms}
-    count = integer(event.data.get("number_of_results"))
-    if count is not None and count >= 0:
-        response["searchResultsItemCount"] = count
+    results = count(event.data.get("number_of_results"))
+    if results is not None:
+        response["searchResultsItemCount"] = results
     return response
 
 
 def found(event, ctx):
-    count = integer(event.data.get("number_of_results"))
-    return count > 0 if count is not None and count >= 0 else None
+    results = count(event.data.get("number_of_results"))
+    return results > 0 if results is not None else None
 
 
 # ------------------------------------------------------------------------------- tables
@@ -136,17 +118,17 @@ def found(event, ctx):
 XAPI_NOTE = (
     Field("object.objectType",                                  const("Activity")),
     Field("object.id",                                          note_iri,                    required=True),
-    Field("object.definition.type",                             const(NOTE)),
+    Field("object.definition.type",                             const(v.NOTE)),
 )
 XAPI_NOTE_TEXT = XAPI_NOTE + (
     Field("result.response",                                    "data.note_text",            text),
-    Field(f"context.extensions[{EXT_HIGHLIGHTED}]",             "data.highlighted_content",  text),
-    Field(f"context.extensions[{EXT_TAGS}]",                    "data.tags",                 tags),
+    Field(f"context.extensions[{v.EXT_HIGHLIGHTED}]",           "data.highlighted_content",  text),
+    Field(f"context.extensions[{v.EXT_TAGS}]",                  "data.tags",                 tags),
 )
 XAPI_NOTES_PAGE = (
     Field("object.objectType",                                  const("Activity")),
     Field("object.id",                                          notes_page,                  required=True),
-    Field("object.definition.type",                             const(WEBPAGE)),
+    Field("object.definition.type",                             const(v.WEBPAGE)),
 )
 XAPI_PAGE_VIEWED = XAPI_NOTES_PAGE + (
     Field(f"context.extensions[{EXT_NOTES_VIEW}]",              "data.view",                 text),
@@ -159,7 +141,7 @@ XAPI_SEARCH = XAPI_NOTES_PAGE + (
 XAPI_UNIT_LINK = (
     Field("object.objectType",                                  const("Activity")),
     Field("object.id",                                          "data.component_usage_id",   usage_iri, required=True),
-    Field("object.definition.type",                             const(RESOURCE)),
+    Field("object.definition.type",                             const(v.RESOURCE)),
     Field("context.contextActivities.other",                    the_note),
     Field(f"context.extensions[{EXT_NOTES_VIEW}]",              "data.view",                 text),
 )
@@ -202,14 +184,19 @@ SEARCH = ("SearchEvent", "Searched", "SearchProfile")
 NAVIGATION = ("NavigationEvent", "NavigatedTo", "ReadingProfile")
 
 EVENTS = (
-    # Open edX event (edx.course.student_notes.*)  xAPI verb  xAPI fields  parent  Caliper  fields
-    ("edx.course.student_notes.added",             POSTED,    XAPI_NOTE_TEXT, COMPONENT_PARENT, HIGHLIGHTED,
+    # Open edX event                               xAPI verb    xAPI fields       parent            Caliper      fields
+    ("edx.course.student_notes.added",             v.POSTED,    XAPI_NOTE_TEXT,   COMPONENT_PARENT, HIGHLIGHTED,
      CALIPER_HIGHLIGHTED),
-    ("edx.course.student_notes.edited",            EDITED,    XAPI_NOTE_TEXT, COMPONENT_PARENT, MODIFIED, CALIPER_NOTE),
-    ("edx.course.student_notes.deleted",           DELETED,   XAPI_NOTE,      COMPONENT_PARENT, REMOVED, CALIPER_NOTE),
-    ("edx.course.student_notes.notes_page_viewed", VIEWED,    XAPI_PAGE_VIEWED, None, PAGE_VIEWED, CALIPER_PAGE_VIEWED),
-    ("edx.course.student_notes.searched",          SEARCHED,  XAPI_SEARCH,      None, SEARCH,      CALIPER_SEARCH),
-    ("edx.course.student_notes.used_unit_link",    NAVIGATED, XAPI_UNIT_LINK,   None, NAVIGATION,  CALIPER_UNIT_LINK),
+    ("edx.course.student_notes.edited",            v.EDITED,    XAPI_NOTE_TEXT,   COMPONENT_PARENT, MODIFIED,
+     CALIPER_NOTE),
+    ("edx.course.student_notes.deleted",           v.DELETED,   XAPI_NOTE,        COMPONENT_PARENT, REMOVED,
+     CALIPER_NOTE),
+    ("edx.course.student_notes.notes_page_viewed", v.VIEWED,    XAPI_PAGE_VIEWED, None,             PAGE_VIEWED,
+     CALIPER_PAGE_VIEWED),
+    ("edx.course.student_notes.searched",          v.SEARCHED,  XAPI_SEARCH,      None,             SEARCH,
+     CALIPER_SEARCH),
+    ("edx.course.student_notes.used_unit_link",    v.NAVIGATED, XAPI_UNIT_LINK,   None,             NAVIGATION,
+     CALIPER_UNIT_LINK),
 )
 
 for name, verb, xapi_fields, parent, (caliper_type, action, profile), caliper_fields in EVENTS:
@@ -222,7 +209,7 @@ for name, verb, xapi_fields, parent, (caliper_type, action, profile), caliper_fi
 
 # ------------------------------------------------------- one document per note seen
 
-class PerNoteSeen:
+class PerNoteSeen(Wrapper):
     """``edx.course.student_notes.viewed`` lists the notes shown at once: one document each.
 
     Each note is translated by ``mapping`` as if the event carried that one ``note_id``;
@@ -231,7 +218,6 @@ class PerNoteSeen:
 
     def __init__(self, mapping):
         self.mapping = mapping
-        self.protocol, self.event, self.family = mapping.protocol, mapping.event, mapping.family
 
     def translate(self, event, ctx):
         notes = seen_note_ids(event.data.get("notes"))
@@ -256,7 +242,7 @@ def seen_note_ids(notes):
 
 
 register_checked(
-    PerNoteSeen(XapiMapping(event="edx.course.student_notes.viewed", verb=VIEWED, fields=XAPI_NOTE, family=FAMILY)),
+    PerNoteSeen(XapiMapping(event="edx.course.student_notes.viewed", verb=v.VIEWED, fields=XAPI_NOTE, family=FAMILY)),
     PerNoteSeen(CaliperMapping(event="edx.course.student_notes.viewed", type="Event", action="Viewed",
                                profile="GeneralProfile", fields=CALIPER_NOTE_SEEN, family=FAMILY)),
 )

@@ -37,10 +37,20 @@ follow ERB's naming for Open edX-specific data.
 import json
 import uuid
 
-from openedx_xapi import ids
 from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, course_iri, integer, number, text
+from openedx_xapi.translator.common import (
+    block_iri,
+    count,
+    course_iri,
+    display_name,
+    generated_id,
+    language_map,
+    learner,
+    module,
+    number,
+    text,
+)
 from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
@@ -49,19 +59,8 @@ FAMILY = "open response assessment"
 
 DIFFERENCES_FROM_ERB = {}  # ERB maps none of these events
 
-# xAPI verbs
-ANSWERED = ("http://adlnet.gov/expapi/verbs/answered", "answered")
-PROGRESSED = ("http://adlnet.gov/expapi/verbs/progressed", "progressed")
-EVALUATED = ("https://w3id.org/xapi/acrossx/verbs/evaluated", "evaluated")
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-COMMENTED = ("http://adlnet.gov/expapi/verbs/commented", "commented")
-ATTACHED = ("http://activitystrea.ms/schema/1.0/attach", "attached")
-
-# xAPI activity type and extensions
-CMI_INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
-EXT_ATTEMPT = "http://id.tincanapi.com/extension/attempt-id"
+# xAPI extensions of our own
 EXT_SUBMISSION = "https://w3id.org/xapi/openedx/extension/submission-uuid"
-EXT_FEEDBACK = "https://w3id.org/xapi/openedx/extension/feedback"
 EXT_RUBRIC = "https://w3id.org/xapi/openedx/extension/rubric"
 EXT_CORRECTIONS = "https://w3id.org/xapi/openedx/extension/corrections"
 EXT_GRADING_TYPE = "https://w3id.org/xapi/openedx/extension/grading-type"
@@ -85,16 +84,7 @@ def _as_list(value):
 
 def usage_key(event, ctx):
     """The ORA block: the module the event was published from, or the event's item_id."""
-    return _as_dict(event.context.get("module")).get("usage_key") or event.data.get("item_id")
-
-
-def display_name(event, ctx):
-    return _as_dict(event.context.get("module")).get("display_name")
-
-
-def language_map(value, ctx):
-    value = text(value)
-    return {"en-US": value} if value else None
+    return module(event).get("usage_key") or event.data.get("item_id")
 
 
 def submission_uuid(value, ctx=None):
@@ -110,11 +100,6 @@ def submission_uuid(value, ctx=None):
 def submission_urn(value, ctx=None):
     value = submission_uuid(value)
     return f"urn:uuid:{value}" if value else None
-
-
-def derived_id(event, index):
-    """A stable id for an entity the Caliper event generates (the event itself is index 0)."""
-    return f"urn:uuid:{ids.statement_id(event, 'caliper', index)}"
 
 
 def response_text(answer):
@@ -228,16 +213,6 @@ def feedback_options(event, ctx):
     return [label for label in (text(option) for option in _as_list(event.data.get("options"))) if label] or None
 
 
-def file_size(value, ctx):
-    size = integer(value)
-    return size if size is not None and size >= 0 else None
-
-
-def attempt_count(value, ctx):
-    count = integer(value)
-    return count if count is not None and count >= 0 else None
-
-
 # --- the ORA block as xAPI object and Caliper entity --------------------------------------
 
 def block_activity(event, ctx):
@@ -247,7 +222,7 @@ def block_activity(event, ctx):
 XAPI_BLOCK = (
     Field("object.objectType",                        const("Activity")),
     Field("object.id",                                usage_key,       block_iri, required=True),
-    Field("object.definition.type",                   const(CMI_INTERACTION)),
+    Field("object.definition.type",                   const(v.CMI_INTERACTION)),
     Field("object.definition.interactionType",        const("long-fill-in")),
     Field("object.definition.name",                   display_name,    language_map),
 )
@@ -259,10 +234,6 @@ CALIPER_BLOCK = (
 )
 
 
-def caliper_actor(event, ctx):
-    return f"{ctx.lms_root_url}/user/{ctx.actor_ids.actor_id(event, 'caliper')}"
-
-
 def graded_attempt(event, ctx):
     """The submission being assessed, as the Attempt a GradeEvent grades."""
     attempt_id = submission_urn(event.data.get("submission_uuid"))
@@ -271,13 +242,13 @@ def graded_attempt(event, ctx):
         return None
     attempt = {"id": attempt_id, "type": "Attempt", "assignable": {"id": block, "type": "AssessmentItem"}}
     if event.name == "openassessmentblock.self_assess":
-        attempt["assignee"] = {"id": caliper_actor(event, ctx), "type": "Person"}
+        attempt["assignee"] = learner(event, ctx)
     return attempt
 
 
 def given_score(event, ctx):
-    score = {"id": derived_id(event, 1), "type": "Score",
-             "scoredBy": {"id": caliper_actor(event, ctx), "type": "Person"}}
+    score = {"id": generated_id(event, 1), "type": "Score",
+             "scoredBy": learner(event, ctx)}
     points = rubric_score(event)
     if points is not None:
         score["scoreGiven"], score["maxScore"] = points
@@ -292,7 +263,7 @@ def given_score(event, ctx):
 
 def submitted_response(event, ctx):
     """The learner's response (OpenEndedResponse) and the attempt it belongs to."""
-    response = {"id": derived_id(event, 1), "type": "OpenEndedResponse"}
+    response = {"id": generated_id(event, 1), "type": "OpenEndedResponse"}
     value = submitted_text(event, ctx)
     if value:
         response["value"] = value
@@ -300,14 +271,14 @@ def submitted_response(event, ctx):
     block = block_activity(event, ctx)
     if attempt_id and block:
         response["attempt"] = {"id": attempt_id, "type": "Attempt", "assignable": block}
-        count = attempt_count(event.data.get("attempt_number"), ctx)
-        if count is not None:
-            response["attempt"]["count"] = count
+        attempts = count(event.data.get("attempt_number"))
+        if attempts is not None:
+            response["attempt"]["count"] = attempts
     return response
 
 
 def saved_response(event, ctx):
-    response = {"id": derived_id(event, 1), "type": "OpenEndedResponse"}
+    response = {"id": generated_id(event, 1), "type": "OpenEndedResponse"}
     value = saved_text(event, ctx)
     if value:
         response["value"] = value
@@ -316,7 +287,7 @@ def saved_response(event, ctx):
 
 def training_response(event, ctx):
     """The options the learner chose for a training example (RatingScaleResponse)."""
-    response = {"id": derived_id(event, 1), "type": "RatingScaleResponse"}
+    response = {"id": generated_id(event, 1), "type": "RatingScaleResponse"}
     chosen = text_map(event.data.get("options_selected"))
     if chosen:
         response["selections"] = [f"{criterion}: {option}" for criterion, option in chosen.items()]
@@ -324,7 +295,7 @@ def training_response(event, ctx):
 
 
 def feedback_comment(event, ctx):
-    comment = {"id": derived_id(event, 1), "type": "Comment", "commentedOn": block_activity(event, ctx)}
+    comment = {"id": generated_id(event, 1), "type": "Comment", "commentedOn": block_activity(event, ctx)}
     value = text(event.data.get("feedback_text"))
     if value:
         comment["value"] = value
@@ -335,11 +306,11 @@ def feedback_comment(event, ctx):
 
 
 def uploaded_file(event, ctx):
-    document = {"id": derived_id(event, 1), "type": "DigitalResource"}
+    document = {"id": generated_id(event, 1), "type": "DigitalResource"}
     media_type = text(event.data.get("fileType"))
     if media_type:
         document["mediaType"] = media_type
-    size = file_size(event.data.get("fileSize"), ctx)
+    size = count(event.data.get("fileSize"))
     if size is not None:
         document["extensions"] = {"fileSize": size}
     return document
@@ -352,7 +323,7 @@ def upload_target(event, ctx):
 
 
 def upload_target_type(event, ctx):
-    return CMI_INTERACTION if block_activity(event, ctx) else v.COURSE
+    return v.CMI_INTERACTION if block_activity(event, ctx) else v.COURSE
 
 
 def upload_target_entity(event, ctx):
@@ -372,7 +343,7 @@ def upload_name(event, ctx):
 XAPI_FIELDS = {
     "submission": XAPI_BLOCK + (
         Field("result.response",                          submitted_text),
-        Field(f"context.extensions[{EXT_ATTEMPT}]",       "data.attempt_number", attempt_count),
+        Field(f"context.extensions[{v.EXT_ATTEMPT_ID}]",     "data.attempt_number", count),
         Field(f"context.extensions[{EXT_SUBMISSION}]",    "data.submission_uuid", submission_uuid),
     ),
     "draft": XAPI_BLOCK + (
@@ -382,7 +353,7 @@ XAPI_FIELDS = {
     "assessment": XAPI_BLOCK + (
         Field("result.score",                             xapi_score),
         Field("result.response",                          rubric_response),
-        Field(f"result.extensions[{EXT_FEEDBACK}]",       "data.feedback", text),
+        Field(f"result.extensions[{v.EXT_FEEDBACK}]",     "data.feedback", text),
         Field(f"result.extensions[{EXT_RUBRIC}]",         rubric_detail),
         Field(f"context.extensions[{EXT_SUBMISSION}]",    "data.submission_uuid", submission_uuid),
         Field(f"context.extensions[{EXT_GRADING_TYPE}]",  "data.type", text),
@@ -408,7 +379,7 @@ XAPI_FIELDS = {
         Field("object.definition.interactionType",        upload_interaction),
         Field("object.definition.name",                   upload_name,   language_map),
         Field(f"result.extensions[{EXT_FILE_TYPE}]",      "data.fileType", text),
-        Field(f"result.extensions[{EXT_FILE_SIZE}]",      "data.fileSize", file_size),
+        Field(f"result.extensions[{EXT_FILE_SIZE}]",      "data.fileSize", count),
     ),
 }
 
@@ -450,17 +421,17 @@ PROFILES = {"AssessmentItemEvent": "AssessmentProfile", "ViewEvent": "Assessment
 ITEM = "AssessmentItemEvent"
 
 EVENTS = (
-    # Open edX event                                         shape         xAPI verb   Caliper type     action
-    ("openassessmentblock.create_submission",                "submission", ANSWERED,   ITEM,            "Completed"),
-    ("openassessmentblock.save_submission",                  "draft",      PROGRESSED, "Event",         "Saved"),
-    ("openassessmentblock.self_assess",                      "assessment", EVALUATED,  "GradeEvent",    "Graded"),
-    ("openassessmentblock.peer_assess",                      "assessment", EVALUATED,  "GradeEvent",    "Graded"),
-    ("openassessmentblock.staff_assess",                     "assessment", EVALUATED,  "GradeEvent",    "Graded"),
-    ("openassessmentblock.get_peer_submission",              "retrieval",  VIEWED,     "ViewEvent",     "Viewed"),
-    ("openassessmentblock.get_submission_for_staff_grading", "retrieval",  VIEWED,     "ViewEvent",     "Viewed"),
-    ("openassessmentblock.submit_feedback_on_assessments",   "feedback",   COMMENTED,  "FeedbackEvent", "Commented"),
-    ("openassessment.student_training_assess_example",       "training",   EVALUATED,  "Event",         "Graded"),
-    ("openassessment.upload_file",                           "upload",     ATTACHED,   "Event",         "Attached"),
+    # Open edX event                                         shape         xAPI verb     Caliper type     action
+    ("openassessmentblock.create_submission",                "submission", v.ANSWERED,   ITEM,            "Completed"),
+    ("openassessmentblock.save_submission",                  "draft",      v.PROGRESSED, "Event",         "Saved"),
+    ("openassessmentblock.self_assess",                      "assessment", v.EVALUATED,  "GradeEvent",    "Graded"),
+    ("openassessmentblock.peer_assess",                      "assessment", v.EVALUATED,  "GradeEvent",    "Graded"),
+    ("openassessmentblock.staff_assess",                     "assessment", v.EVALUATED,  "GradeEvent",    "Graded"),
+    ("openassessmentblock.get_peer_submission",              "retrieval",  v.VIEWED,     "ViewEvent",     "Viewed"),
+    ("openassessmentblock.get_submission_for_staff_grading", "retrieval",  v.VIEWED,     "ViewEvent",     "Viewed"),
+    ("openassessmentblock.submit_feedback_on_assessments",   "feedback",   v.COMMENTED,  "FeedbackEvent", "Commented"),
+    ("openassessment.student_training_assess_example",       "training",   v.EVALUATED,  "Event",         "Graded"),
+    ("openassessment.upload_file",                           "upload",     v.ATTACHED,   "Event",         "Attached"),
 )
 
 for name, shape, verb, caliper_type, action in EVENTS:

@@ -22,9 +22,9 @@ QuestionnaireEvent may generate nothing else).
 
 ERB does not map these events.
 """
-from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, text
+from openedx_xapi.translator.common import display_name, generated_id, language_map, module_iri, text
 from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
@@ -33,30 +33,10 @@ FAMILY = "polls and surveys"
 
 DIFFERENCES_FROM_ERB = {}  # ERB maps none of these events
 
-# xAPI verbs and activity type
-ANSWERED = ("http://adlnet.gov/expapi/verbs/answered", "answered")
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-CMI_INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
-
 
 # --- reading the event --------------------------------------------------------------------
 
-def _module(event):
-    module = event.context.get("module")
-    return module if isinstance(module, dict) else {}
-
-
-def block(event, ctx):
-    return block_iri(_module(event).get("usage_key"), ctx)
-
-
-def display_name(event, ctx):
-    return text(_module(event).get("display_name"))
-
-
-def language_map(value, ctx):
-    value = text(value)
-    return {"en-US": value} if value else None
+block = module_iri  # the poll or survey is the block that published the event
 
 
 def survey_answers(event):
@@ -69,10 +49,6 @@ def survey_answers(event):
 
 def survey_response(event, ctx):
     return "[,]".join(f"{question}[.]{answer}" for question, answer in survey_answers(event).items()) or None
-
-
-def generated_id(event):
-    return f"urn:uuid:{ids.statement_id(event, 'caliper', 1)}"
 
 
 def poll_response(event, ctx):
@@ -100,7 +76,7 @@ def xapi_block(interaction):
     return (
         Field("object.objectType",                    const("Activity")),
         Field("object.id",                            block,          required=True),
-        Field("object.definition.type",               const(CMI_INTERACTION)),
+        Field("object.definition.type",               const(v.CMI_INTERACTION)),
         Field("object.definition.interactionType",    const(interaction)),
         Field("object.definition.name",               display_name,   language_map),
     )
@@ -139,11 +115,11 @@ CALIPER_FIELDS = {
 }
 
 EVENTS = (
-    # Open edX event               shape             xAPI verb  Caliper type             action
-    ("xblock.poll.submitted",      "poll answer",    ANSWERED,  "QuestionnaireItemEvent", "Completed"),
-    ("xblock.poll.view_results",   "poll",           VIEWED,    "ViewEvent",              "Viewed"),
-    ("xblock.survey.submitted",    "survey answers", ANSWERED,  "QuestionnaireEvent",     "Submitted"),
-    ("xblock.survey.view_results", "survey",         VIEWED,    "ViewEvent",              "Viewed"),
+    # Open edX event               shape             xAPI verb   Caliper type              action
+    ("xblock.poll.submitted",      "poll answer",    v.ANSWERED, "QuestionnaireItemEvent", "Completed"),
+    ("xblock.poll.view_results",   "poll",           v.VIEWED,   "ViewEvent",              "Viewed"),
+    ("xblock.survey.submitted",    "survey answers", v.ANSWERED, "QuestionnaireEvent",     "Submitted"),
+    ("xblock.survey.view_results", "survey",         v.VIEWED,   "ViewEvent",              "Viewed"),
 )
 
 for name, shape, verb, caliper_type, action in EVENTS:

@@ -51,37 +51,36 @@ reason go to the event's ``extensions`` (response, success, failure).
 """
 import json
 import re
-import uuid
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, boolean, course_iri, integer, number, text
+from openedx_xapi.translator.common import (
+    activity,
+    attempt_urn,
+    block_iri,
+    boolean,
+    count,
+    course_entity,
+    display_name,
+    generated_id,
+    integer,
+    language_map,
+    learner,
+    number,
+    text,
+    xapi_score,
+)
 from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import Either
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "problems"
 
-# xAPI verbs: (id, English display)
-EVALUATED = ("https://w3id.org/xapi/acrossx/verbs/evaluated", "evaluated")
-ATTEMPTED = ("http://adlnet.gov/expapi/verbs/attempted", "attempted")
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-RESET = ("https://w3id.org/xapi/dod-isd/verbs/reset", "reset")
-SAVED = ("https://w3id.org/xapi/dod-isd/verbs/saved", "saved")
-SCORED = ("http://adlnet.gov/expapi/verbs/scored", "scored")
-REQUESTED = ("https://w3id.org/xapi/dod-isd/verbs/requested", "requested")
-ASKED = ("http://adlnet.gov/expapi/verbs/asked", "asked")
-COMPLETED = ("http://adlnet.gov/expapi/verbs/completed", "completed")
-
-# xAPI activity types
-INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
-SOLUTION = "http://id.tincanapi.com/activitytype/solution"
-SUPPLEMENTAL_INFO = "https://w3id.org/xapi/acrossx/extensions/supplemental-info"
-
-# xAPI extensions
-EXT_ATTEMPT = "http://id.tincanapi.com/extension/attempt-id"
+# xAPI extensions of our own
 EXT_FAILURE = "https://w3id.org/xapi/openedx/extension/failure"
 
 # CAPA response types -> xAPI interaction types (ERB's table); anything else is "other".
@@ -98,10 +97,6 @@ INTERACTION_TYPES = {
     "annotationresponse": "fill-in",
     "imageresponse": "matching",
 }
-
-# The learner's attempt at a graded thing, as the grades family names it (one Attempt per
-# learner and problem in Caliper, whichever event grades it).
-ATTEMPT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/openedx-xapi/attempt")
 
 DIFFERENCES_FROM_ERB = {
     "problem_check":
@@ -275,8 +270,7 @@ def question_events(event, problem_statement):
 
 def problem_activity(event, ctx):
     """The problem, as the parent of its questions' statements."""
-    problem = block_iri(event.data.get("problem_id"), ctx)
-    return {"objectType": "Activity", "id": problem, "definition": {"type": INTERACTION}} if problem else None
+    return activity(block_iri(event.data.get("problem_id"), ctx), v.CMI_INTERACTION)
 
 
 # --- answers, success, scores ---------------------------------------------------------
@@ -353,30 +347,12 @@ def points(earned_key, possible_key):
     return get
 
 
-def xapi_score(get_points):
-    """A source: result.score; only the raw score when no points are known to be possible."""
-    def source(event, ctx):
-        given = get_points(event)
-        if given is None:
-            return None
-        earned, possible = given
-        if not possible:
-            return {"raw": earned}
-        return {"scaled": earned / possible, "raw": earned, "min": 0.0, "max": possible}
-    return source
-
-
 GRADE = points("grade", "max_grade")
 RESCORED = points("new_score", "new_total")
 WEIGHTED = points("weighted_earned", "weighted_possible")
 
 
 # --- small transforms -----------------------------------------------------------------
-
-def language_map(value, ctx=None):
-    value = text(value)
-    return {"en-US": value} if value else None
-
 
 def statement_ref(value, ctx=None):
     return {"objectType": "StatementRef", "id": value}
@@ -391,25 +367,7 @@ def interaction_type(submission_path):
     return source
 
 
-def attempt_count(value, ctx=None):
-    value = integer(value)
-    return value if value is not None and value >= 0 else None
-
-
 # --- Caliper entities -----------------------------------------------------------------
-
-def learner_iri(event, ctx):
-    return f"{ctx.lms_root_url}/user/{ctx.actor_ids.actor_id(event, 'caliper')}"
-
-
-def learner(event, ctx):
-    return {"id": learner_iri(event, ctx), "type": "Person"}
-
-
-def course_entity(event, ctx):
-    course = course_iri(event.course_id, ctx)
-    return {"id": course, "type": "CourseOffering"} if course else None
-
 
 def assessment_item(event, ctx):
     problem = problem_iri(event, ctx)
@@ -423,17 +381,14 @@ def assessment_item(event, ctx):
     return item
 
 
-def problem_name(event, ctx):
-    module = event.context.get("module")
-    return text(module.get("display_name")) if isinstance(module, dict) else None
+problem_name = display_name  # the problem is the block that published the event
 
 
 def attempt_iri(event, ctx):
-    """The learner's Attempt at the problem: a stable urn:uuid per learner and problem."""
+    """The learner's Attempt at the problem: the same id as the grades family's (one Attempt
+    per learner and problem in Caliper, whichever event grades it)."""
     problem = problem_iri(event, ctx)
-    if problem is None:
-        return None
-    return f"urn:uuid:{uuid.uuid5(ATTEMPT_NAMESPACE, learner_iri(event, ctx) + ' ' + problem)}"
+    return None if problem is None else attempt_urn(event, ctx, problem)
 
 
 def caliper_score(get_points):
@@ -443,7 +398,7 @@ def caliper_score(get_points):
         if given is None or attempt is None:
             return None
         earned, possible = given
-        score = {"id": f"urn:uuid:{ids.statement_id(event, 'caliper', 1)}", "type": "Score",
+        score = {"id": generated_id(event, 1), "type": "Score",
                  "attempt": attempt, "scoreGiven": earned,
                  "scoredBy": {"id": ctx.lms_root_url, "type": "SoftwareApplication"}}
         if possible is not None:
@@ -458,12 +413,12 @@ XAPI_PROBLEM = (
     # target                                              source                    transform
     Field("object.objectType",                            const("Activity")),
     Field("object.id",                                    problem_iri,              required=True),
-    Field("object.definition.type",                       const(INTERACTION)),
+    Field("object.definition.type",                       const(v.CMI_INTERACTION)),
     Field("object.definition.name",                       problem_name,             language_map),
 )
 
 XAPI_ATTEMPT_NUMBER = (
-    Field(f"object.definition.extensions[{EXT_ATTEMPT}]", "data.attempts",          attempt_count),
+    Field(f"object.definition.extensions[{v.EXT_ATTEMPT_ID}]", "data.attempts",     count),
 )
 
 
@@ -495,10 +450,10 @@ XAPI_CHECKED = XAPI_PROBLEM + XAPI_ATTEMPT_NUMBER + (
 XAPI_QUESTION = (
     Field("object.objectType",                            const("Activity")),
     Field("object.id",                                    "data.question_id",       block_iri, required=True),
-    Field("object.definition.type",                       const(INTERACTION)),
+    Field("object.definition.type",                       const(v.CMI_INTERACTION)),
     Field("object.definition.description",                "data.submission.question", language_map),
     Field("object.definition.interactionType",            interaction_type(lambda event: event.data.get("submission"))),
-    Field(f"object.definition.extensions[{EXT_ATTEMPT}]", "data.attempts",          attempt_count),
+    Field(f"object.definition.extensions[{v.EXT_ATTEMPT_ID}]", "data.attempts",     count),
     Field("result.response",                              "data.submission.answer", response_text),
     Field("result.success",                               "data.submission.correct", boolean),
     Field("context.statement",                            "data.problem_statement", statement_ref),
@@ -523,12 +478,12 @@ XAPI_FIELDS = {
         Field("result.success",                           "data.success",           correctness),
     ),
     "problem_rescore_fail":   XAPI_PROBLEM + xapi_outcome(False),
-    "problem_show":           xapi_part(part_of_problem("answer"), SOLUTION),
-    "showanswer":             xapi_part(part_of_problem("answer"), SOLUTION),
-    "edx.problem.hint.demandhint_displayed": xapi_part(hint_iri, SUPPLEMENTAL_INFO) + (
+    "problem_show":           xapi_part(part_of_problem("answer"), v.SOLUTION),
+    "showanswer":             xapi_part(part_of_problem("answer"), v.SOLUTION),
+    "edx.problem.hint.demandhint_displayed": xapi_part(hint_iri, v.SUPPLEMENTAL_INFO) + (
         Field("object.definition.description",            "data.hint_text",         language_map),
     ),
-    "edx.problem.hint.feedback_displayed": xapi_part(part_of_problem("feedback"), SUPPLEMENTAL_INFO) + (
+    "edx.problem.hint.feedback_displayed": xapi_part(part_of_problem("feedback"), v.SUPPLEMENTAL_INFO) + (
         Field("result.response",                          "data.student_answer",    response_text),
         Field("result.success",                           "data.correctness",       boolean),
     ),
@@ -564,7 +519,7 @@ def caliper_graded(get_points):
         Field("object.type",        const("Attempt")),
         Field("object.assignee",    learner),
         Field("object.assignable",  assessment_item),
-        Field("object.count",       "data.attempts",          attempt_count),
+        Field("object.count",       "data.attempts",          count),
         Field("generated",          caliper_score(get_points)),
     )
 
@@ -609,24 +564,24 @@ CALIPER_FIELDS = {
 }
 
 EVENTS = (
-    # Open edX event (source)                xAPI verb   Caliper type           action       profile
-    ("problem_check (browser)",              ATTEMPTED,  "AssessmentItemEvent", "Completed", "AssessmentProfile"),
-    ("problem_check (server)",               EVALUATED,  "GradeEvent",          "Graded",    "GradingProfile"),
-    ("problem_check_fail",                   ATTEMPTED,  "Event",               "Submitted", "GeneralProfile"),
-    ("problem_graded",                       VIEWED,     "ViewEvent",           "Viewed",    "AssessmentProfile"),
-    ("problem_reset",                        RESET,      "Event",               "Reset",     "GeneralProfile"),
-    ("reset_problem",                        RESET,      "Event",               "Reset",     "GeneralProfile"),
-    ("reset_problem_fail",                   RESET,      "Event",               "Reset",     "GeneralProfile"),
-    ("problem_save",                         SAVED,      "Event",               "Saved",     "GeneralProfile"),
-    ("save_problem_success",                 SAVED,      "Event",               "Saved",     "GeneralProfile"),
-    ("save_problem_fail",                    SAVED,      "Event",               "Saved",     "GeneralProfile"),
-    ("problem_rescore",                      SCORED,     "GradeEvent",          "Graded",    "GradingProfile"),
-    ("problem_rescore_fail",                 SCORED,     "Event",               "Graded",    "GeneralProfile"),
-    ("problem_show",                         REQUESTED,  "Event",               "Showed",    "GeneralProfile"),
-    ("showanswer",                           ASKED,      "ViewEvent",           "Viewed",    "AssessmentProfile"),
-    ("edx.problem.hint.demandhint_displayed", ASKED,     "ViewEvent",           "Viewed",    "AssessmentProfile"),
-    ("edx.problem.hint.feedback_displayed",  VIEWED,     "ViewEvent",           "Viewed",    "AssessmentProfile"),
-    ("edx.problem.completed",                COMPLETED,  "AssessmentItemEvent", "Completed", "AssessmentProfile"),
+    # Open edX event (source)                 xAPI verb    Caliper type           action       profile
+    ("problem_check (browser)",               v.ATTEMPTED, "AssessmentItemEvent", "Completed", "AssessmentProfile"),
+    ("problem_check (server)",                v.EVALUATED, "GradeEvent",          "Graded",    "GradingProfile"),
+    ("problem_check_fail",                    v.ATTEMPTED, "Event",               "Submitted", "GeneralProfile"),
+    ("problem_graded",                        v.VIEWED,    "ViewEvent",           "Viewed",    "AssessmentProfile"),
+    ("problem_reset",                         v.RESET,     "Event",               "Reset",     "GeneralProfile"),
+    ("reset_problem",                         v.RESET,     "Event",               "Reset",     "GeneralProfile"),
+    ("reset_problem_fail",                    v.RESET,     "Event",               "Reset",     "GeneralProfile"),
+    ("problem_save",                          v.SAVED,     "Event",               "Saved",     "GeneralProfile"),
+    ("save_problem_success",                  v.SAVED,     "Event",               "Saved",     "GeneralProfile"),
+    ("save_problem_fail",                     v.SAVED,     "Event",               "Saved",     "GeneralProfile"),
+    ("problem_rescore",                       v.SCORED,    "GradeEvent",          "Graded",    "GradingProfile"),
+    ("problem_rescore_fail",                  v.SCORED,    "Event",               "Graded",    "GeneralProfile"),
+    ("problem_show",                          v.REQUESTED, "Event",               "Showed",    "GeneralProfile"),
+    ("showanswer",                            v.ASKED,     "ViewEvent",           "Viewed",    "AssessmentProfile"),
+    ("edx.problem.hint.demandhint_displayed", v.ASKED,     "ViewEvent",           "Viewed",    "AssessmentProfile"),
+    ("edx.problem.hint.feedback_displayed",   v.VIEWED,    "ViewEvent",           "Viewed",    "AssessmentProfile"),
+    ("edx.problem.completed",                 v.COMPLETED, "AssessmentItemEvent", "Completed", "AssessmentProfile"),
 )
 
 
@@ -648,20 +603,6 @@ class QuestionByQuestion:
             statement["id"] = ids.statement_id(event, "xapi", index)
             statements.append(statement)
         return statements
-
-
-@dataclass(frozen=True)
-class BrowserOrServer:
-    """One event name that the browser and the server both emit, each in its own shape."""
-
-    event: str
-    protocol: str
-    browser: object
-    server: object
-    family: str = FAMILY
-
-    def translate(self, event, ctx):
-        return (self.browser if from_browser(event) else self.server).translate(event, ctx)
 
 
 def event_name(key):
@@ -691,9 +632,8 @@ for _key, (_xapi, _caliper) in MAPPINGS.items():
         continue  # registered with its browser twin
     if _key.endswith(" (browser)"):
         _server_xapi, _server_caliper = MAPPINGS[_key.replace("(browser)", "(server)")]
-        _xapi = BrowserOrServer(event=event_name(_key), protocol="xapi", browser=_xapi, server=_server_xapi)
-        _caliper = BrowserOrServer(event=event_name(_key), protocol="caliper", browser=_caliper,
-                                   server=_server_caliper)
+        _xapi = Either(from_browser, _xapi, _server_xapi)
+        _caliper = Either(from_browser, _caliper, _server_caliper)
     register(_xapi, _caliper)
 
 

@@ -37,32 +37,21 @@ our own under ``https://w3id.org/xapi/openedx/extension/``. event-routing-backen
 not map these events.
 """
 from openedx_xapi import ids
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import boolean, integer, text
-from openedx_xapi.translator.families.navigation import (
-    EXT_ENDING_POINT,
-    EXT_STARTING_POSITION,
-    NAVIGATED,
-    OPENEDX_EXTENSION,
-    browser_event,
-    page_iri,
-    register_checked,
-)
+from openedx_xapi.translator.common import boolean, integer, page_iri, text
+from openedx_xapi.translator.families.navigation import browser_event
 from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.mappings import register_checked
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "textbooks"
 
-VIEWED = ("http://id.tincanapi.com/verb/viewed", "viewed")
-INTERACTED = ("http://adlnet.gov/expapi/verbs/interacted", "interacted")
-SEARCHED = ("https://w3id.org/xapi/acrossx/verbs/searched", "searched")
-DOCUMENT = "http://id.tincanapi.com/activitytype/document"
-EXT_POSITION = "http://id.tincanapi.com/extension/position"
-EXT_DIRECTION = OPENEDX_EXTENSION + "direction"
-EXT_ZOOM = OPENEDX_EXTENSION + "zoom"
-EXT_CASE_SENSITIVE = OPENEDX_EXTENSION + "case-sensitive"
-EXT_HIGHLIGHT_ALL = OPENEDX_EXTENSION + "highlight-all"
-EXT_FIND_PREVIOUS = OPENEDX_EXTENSION + "find-previous"
+EXT_DIRECTION = v.OPENEDX_EXTENSION + "direction"
+EXT_ZOOM = v.OPENEDX_EXTENSION + "zoom"
+EXT_CASE_SENSITIVE = v.OPENEDX_EXTENSION + "case-sensitive"
+EXT_HIGHLIGHT_ALL = v.OPENEDX_EXTENSION + "highlight-all"
+EXT_FIND_PREVIOUS = v.OPENEDX_EXTENSION + "find-previous"
 
 
 # ------------------------------------------------------------------------------ sources
@@ -122,7 +111,7 @@ def _search_response(event, ctx):
 XAPI_DOCUMENT = (
     Field("object.objectType",                                  const("Activity")),
     Field("object.id",                                          textbook_iri,        required=True),
-    Field("object.definition.type",                             const(DOCUMENT)),
+    Field("object.definition.type",                             const(v.DOCUMENT)),
 )
 CALIPER_DOCUMENT = (
     Field("object.id",                                          textbook_iri,        required=True),
@@ -132,12 +121,12 @@ CALIPER_DOCUMENT = (
 
 def moved(end, end_transform=integer, start=None):
     """To a place in the textbook (a page number, or a chapter's title), from ``start``."""
-    arrival = Field(f"context.extensions[{EXT_ENDING_POINT}]", end, end_transform)
-    return (Field(f"context.extensions[{EXT_STARTING_POSITION}]", start, integer), arrival) if start else (arrival,)
+    arrival = Field(f"context.extensions[{v.EXT_ENDING_POINT}]", end, end_transform)
+    return (Field(f"context.extensions[{v.EXT_STARTING_POSITION}]", start, integer), arrival) if start else (arrival,)
 
 
 OPEN_PAGE = (
-    Field(f"context.extensions[{EXT_POSITION}]",                "data.page",         integer),
+    Field(f"context.extensions[{v.EXT_POSITION}]",              "data.page",         integer),
 )
 OPEN_PAGE_CALIPER = (
     Field("extensions.page",                                    "data.page",         integer),
@@ -182,23 +171,23 @@ RESIZE = ("Event", "ChangedSize", "GeneralProfile")
 SEARCH_EVENT = ("SearchEvent", "Searched", "SearchProfile")
 
 EVENTS = (
-    # Open edX event                                xAPI verb    Caliper (type, action, profile)  fields
-    ("book",                                        VIEWED,      VIEW,          BOOK),
-    ("textbook.pdf.page.navigated",                 NAVIGATED,   NAVIGATION,    ENTERED_PAGE),
-    ("textbook.pdf.thumbnail.navigated",            NAVIGATED,   NAVIGATION,    THUMBNAIL),
-    ("textbook.pdf.chapter.navigated",              NAVIGATED,   NAVIGATION,    CHAPTER),
-    ("textbook.pdf.page.scrolled",                  NAVIGATED,   NAVIGATION,    SCROLLED),
-    ("textbook.pdf.display.scrolled",               NAVIGATED,   NAVIGATION,    SCROLLED),
-    ("textbook.pdf.thumbnails.toggled",             INTERACTED,  USE,           TOGGLED),
-    ("textbook.pdf.outline.toggled",                INTERACTED,  USE,           TOGGLED),
-    ("textbook.pdf.zoom.buttons.changed",           INTERACTED,  RESIZE,        ZOOM_BUTTONS),
-    ("textbook.pdf.zoom.menu.changed",              INTERACTED,  RESIZE,        ZOOMED),
-    ("textbook.pdf.display.scaled",                 INTERACTED,  RESIZE,        ZOOMED),
-    ("textbook.pdf.search.executed",                SEARCHED,    SEARCH_EVENT,  SEARCH),
-    ("textbook.pdf.search.navigatednext",           SEARCHED,    SEARCH_EVENT,  SEARCH_AGAIN),
-    ("textbook.pdf.search.highlight.toggled",       INTERACTED,  USE,           SEARCH_OPTION_TOGGLED),
-    ("textbook.pdf.searchcasesensitivity.toggled",  INTERACTED,  USE,           SEARCH_OPTION_TOGGLED),
-    ("textbook.pdf.search.casesensitivity.toggled", INTERACTED,  USE,           SEARCH_OPTION_TOGGLED),
+    # Open edX event                                xAPI verb      Caliper (type, action, profile)  fields
+    ("book",                                        v.VIEWED,      VIEW,          BOOK),
+    ("textbook.pdf.page.navigated",                 v.NAVIGATED,   NAVIGATION,    ENTERED_PAGE),
+    ("textbook.pdf.thumbnail.navigated",            v.NAVIGATED,   NAVIGATION,    THUMBNAIL),
+    ("textbook.pdf.chapter.navigated",              v.NAVIGATED,   NAVIGATION,    CHAPTER),
+    ("textbook.pdf.page.scrolled",                  v.NAVIGATED,   NAVIGATION,    SCROLLED),
+    ("textbook.pdf.display.scrolled",               v.NAVIGATED,   NAVIGATION,    SCROLLED),
+    ("textbook.pdf.thumbnails.toggled",             v.INTERACTED,  USE,           TOGGLED),
+    ("textbook.pdf.outline.toggled",                v.INTERACTED,  USE,           TOGGLED),
+    ("textbook.pdf.zoom.buttons.changed",           v.INTERACTED,  RESIZE,        ZOOM_BUTTONS),
+    ("textbook.pdf.zoom.menu.changed",              v.INTERACTED,  RESIZE,        ZOOMED),
+    ("textbook.pdf.display.scaled",                 v.INTERACTED,  RESIZE,        ZOOMED),
+    ("textbook.pdf.search.executed",                v.SEARCHED,    SEARCH_EVENT,  SEARCH),
+    ("textbook.pdf.search.navigatednext",           v.SEARCHED,    SEARCH_EVENT,  SEARCH_AGAIN),
+    ("textbook.pdf.search.highlight.toggled",       v.INTERACTED,  USE,           SEARCH_OPTION_TOGGLED),
+    ("textbook.pdf.searchcasesensitivity.toggled",  v.INTERACTED,  USE,           SEARCH_OPTION_TOGGLED),
+    ("textbook.pdf.search.casesensitivity.toggled", v.INTERACTED,  USE,           SEARCH_OPTION_TOGGLED),
 )
 
 for name, verb, (caliper_type, action, profile), (xapi_fields, caliper_fields) in EVENTS:

@@ -63,39 +63,16 @@ plays never count as plays of the course's video.
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import block_iri, duration, number
+from openedx_xapi.translator.common import activity, block_iri, duration, entity, number
 from openedx_xapi.translator.mapping import Field, TranslationError, const
 from openedx_xapi.translator.registry import register
 from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "video"
 
-# --------------------------------------------------------------------- vocabulary
-
-INITIALIZED = ("http://adlnet.gov/expapi/verbs/initialized", "initialized")
-PLAYED = ("https://w3id.org/xapi/video/verbs/played", "played")
-PAUSED = ("https://w3id.org/xapi/video/verbs/paused", "paused")
-SEEKED = ("https://w3id.org/xapi/video/verbs/seeked", "seeked")
-TERMINATED = ("http://adlnet.gov/expapi/verbs/terminated", "terminated")
-COMPLETED = ("http://adlnet.gov/expapi/verbs/completed", "completed")
-INTERACTED = ("http://adlnet.gov/expapi/verbs/interacted", "interacted")
-SKIPPED = ("http://id.tincanapi.com/verb/skipped", "skipped")
-
-VIDEO = "https://w3id.org/xapi/video/activity-type/video"
-RESOURCE = "http://id.tincanapi.com/activitytype/resource"  # ERB's type for course blocks
-VIDEO_PROFILE = "https://w3id.org/xapi/video"
-PROFILE = "http://adlnet.gov/expapi/activities/profile"
-
-EXT_TIME = "https://w3id.org/xapi/video/extensions/time"
-EXT_TIME_FROM = "https://w3id.org/xapi/video/extensions/time-from"
-EXT_TIME_TO = "https://w3id.org/xapi/video/extensions/time-to"
-EXT_LENGTH = "https://w3id.org/xapi/video/extensions/length"
-EXT_SPEED = "https://w3id.org/xapi/video/extensions/speed"
-EXT_CC_ENABLED = "https://w3id.org/xapi/video/extensions/cc-enabled"
-EXT_CC_LANGUAGE = "https://w3id.org/xapi/video/extensions/cc-subtitle-lang"
-EXT_SPEED_FROM = "https://w3id.org/xapi/openedx/extension/speed-from"  # ERB's
-EXT_SPEED_TO = "https://w3id.org/xapi/openedx/extension/speed-to"  # ERB's
+VIDEO_PROFILE = "https://w3id.org/xapi/video"  # the profile's IRI, as a category of the statements
 
 # ------------------------------------------------------------- usage keys and IRIs
 
@@ -191,33 +168,27 @@ def unit_key(event, ctx):
     return None
 
 
-def _activity(iri, activity_type):
-    return {"objectType": "Activity", "id": iri, "definition": {"type": activity_type}} if iri else None
-
-
 def unit_activity(event, ctx):
     """Parent: the unit or sequence, as an xAPI activity."""
-    return _activity(block_iri(unit_key(event, ctx), ctx), RESOURCE)
+    return activity(block_iri(unit_key(event, ctx), ctx), v.RESOURCE)
 
 
 def host_video_activity(event, ctx):
     """Parent of a bumper event: the video it plays before."""
-    return _activity(block_iri(host_video_key(event, ctx), ctx), VIDEO)
+    return activity(block_iri(host_video_key(event, ctx), ctx), v.VIDEO)
 
 
 def video_profile_category(event, ctx):
-    return [{"objectType": "Activity", "id": VIDEO_PROFILE, "definition": {"type": PROFILE}}]
+    return [activity(VIDEO_PROFILE, v.PROFILE)]
 
 
 def unit_resource(event, ctx):
     """Caliper: the unit or sequence the video is part of."""
-    iri = block_iri(unit_key(event, ctx), ctx)
-    return {"id": iri, "type": "DigitalResource"} if iri else None
+    return entity(block_iri(unit_key(event, ctx), ctx), "DigitalResource")
 
 
 def host_video_resource(event, ctx):
-    iri = block_iri(host_video_key(event, ctx), ctx)
-    return {"id": iri, "type": "VideoObject"} if iri else None
+    return entity(block_iri(host_video_key(event, ctx), ctx), "VideoObject")
 
 
 # --------------------------------------------------------------------- values
@@ -301,8 +272,8 @@ def _xapi_object(object_iri):
         # target                                           source                   transform
         Field("object.objectType",                         const("Activity")),
         Field("object.id",                                 object_iri,              required=True),
-        Field("object.definition.type",                    const(VIDEO)),
-        Field(f"context.extensions[{EXT_LENGTH}]",         "data.duration",         seconds),
+        Field("object.definition.type",                    const(v.VIDEO)),
+        Field(f"context.extensions[{v.EXT_LENGTH}]",       "data.duration",         seconds),
         Field("context.contextActivities.category",        video_profile_category),
     )
 
@@ -311,29 +282,29 @@ VIDEO_OBJECT = _xapi_object(VIDEO_IRI)
 BUMPER_OBJECT = _xapi_object(BUMPER_IRI)
 
 AT_PLAYHEAD = (
-    Field(f"result.extensions[{EXT_TIME}]",                playhead),
+    Field(f"result.extensions[{v.EXT_TIME}]",              playhead),
 )
 SEEK = (
-    Field(f"result.extensions[{EXT_TIME_FROM}]",           seek_origin),
-    Field(f"result.extensions[{EXT_TIME_TO}]",             "data.new_time",         seconds),
+    Field(f"result.extensions[{v.EXT_TIME_FROM}]",         seek_origin),
+    Field(f"result.extensions[{v.EXT_TIME_TO}]",           "data.new_time",         seconds),
 )
 COMPLETION = (
     Field("result.completion",                             const(True)),
-    Field(f"result.extensions[{EXT_TIME}]",                completion_point),
+    Field(f"result.extensions[{v.EXT_TIME}]",              completion_point),
 )
 SPEED_CHANGE = AT_PLAYHEAD + (
-    Field(f"result.extensions[{EXT_SPEED_FROM}]",          "data.old_speed",        speed_text),
-    Field(f"result.extensions[{EXT_SPEED_TO}]",            "data.new_speed",        speed_text),
-    Field(f"context.extensions[{EXT_SPEED}]",              "data.new_speed",        speed_text),
+    Field(f"result.extensions[{v.EXT_SPEED_FROM}]",        "data.old_speed",        speed_text),
+    Field(f"result.extensions[{v.EXT_SPEED_TO}]",          "data.new_speed",        speed_text),
+    Field(f"context.extensions[{v.EXT_SPEED}]",            "data.new_speed",        speed_text),
 )
 CAPTIONS_ON = AT_PLAYHEAD + (
-    Field(f"result.extensions[{EXT_CC_ENABLED}]",          const(True)),
+    Field(f"result.extensions[{v.EXT_CC_ENABLED}]",        const(True)),
 )
 CAPTIONS_OFF = AT_PLAYHEAD + (
-    Field(f"result.extensions[{EXT_CC_ENABLED}]",          const(False)),
+    Field(f"result.extensions[{v.EXT_CC_ENABLED}]",        const(False)),
 )
 LANGUAGE_CHOSEN = AT_PLAYHEAD + (
-    Field(f"context.extensions[{EXT_CC_LANGUAGE}]",        "data.language",         language),
+    Field(f"context.extensions[{v.EXT_CC_LANGUAGE}]",      "data.language",         language),
 )
 
 # ------------------------------------------------------------------ Caliper fields
@@ -401,19 +372,19 @@ GENERAL = ("Event", "GeneralProfile")
 
 # What each kind of interaction adds: (verb, xAPI fields, Caliper event, action, Caliper fields)
 KINDS = {
-    "loaded":         (INITIALIZED, (),              MEDIA,   "Started",                  ()),
-    "played":         (PLAYED,      AT_PLAYHEAD,     MEDIA,   "Resumed",                  C_AT_PLAYHEAD),
-    "paused":         (PAUSED,      AT_PLAYHEAD,     MEDIA,   "Paused",                   C_AT_PLAYHEAD),
-    "stopped":        (TERMINATED,  AT_PLAYHEAD,     MEDIA,   "Ended",                    C_AT_PLAYHEAD),
-    "completed":      (COMPLETED,   COMPLETION,      MEDIA,   "Ended",                    C_COMPLETION),
-    "seeked":         (SEEKED,      SEEK,            MEDIA,   "JumpedTo",                 C_SEEK),
-    "speed":          (INTERACTED,  SPEED_CHANGE,    MEDIA,   "ChangedSpeed",             C_SPEED_CHANGE),
-    "captions on":    (INTERACTED,  CAPTIONS_ON,     MEDIA,   "EnabledClosedCaptioning",  C_AT_PLAYHEAD),
-    "captions off":   (INTERACTED,  CAPTIONS_OFF,    MEDIA,   "DisabledClosedCaptioning", C_AT_PLAYHEAD),
-    "menu shown":     (INTERACTED,  AT_PLAYHEAD,     GENERAL, "Showed",                   C_AT_PLAYHEAD),
-    "menu hidden":    (INTERACTED,  LANGUAGE_CHOSEN, GENERAL, "Hid",                      C_LANGUAGE_CHOSEN),
-    "skipped":        (SKIPPED,     AT_PLAYHEAD,     GENERAL, "Skipped",                  C_AT_PLAYHEAD),
-    "dismissed":      (SKIPPED,     AT_PLAYHEAD,     GENERAL, "OptedOut",                 C_AT_PLAYHEAD),
+    "loaded":         (v.INITIALIZED, (),              MEDIA,   "Started",                  ()),
+    "played":         (v.PLAYED,      AT_PLAYHEAD,     MEDIA,   "Resumed",                  C_AT_PLAYHEAD),
+    "paused":         (v.PAUSED,      AT_PLAYHEAD,     MEDIA,   "Paused",                   C_AT_PLAYHEAD),
+    "stopped":        (v.TERMINATED,  AT_PLAYHEAD,     MEDIA,   "Ended",                    C_AT_PLAYHEAD),
+    "completed":      (v.COMPLETED,   COMPLETION,      MEDIA,   "Ended",                    C_COMPLETION),
+    "seeked":         (v.SEEKED,      SEEK,            MEDIA,   "JumpedTo",                 C_SEEK),
+    "speed":          (v.INTERACTED,  SPEED_CHANGE,    MEDIA,   "ChangedSpeed",             C_SPEED_CHANGE),
+    "captions on":    (v.INTERACTED,  CAPTIONS_ON,     MEDIA,   "EnabledClosedCaptioning",  C_AT_PLAYHEAD),
+    "captions off":   (v.INTERACTED,  CAPTIONS_OFF,    MEDIA,   "DisabledClosedCaptioning", C_AT_PLAYHEAD),
+    "menu shown":     (v.INTERACTED,  AT_PLAYHEAD,     GENERAL, "Showed",                   C_AT_PLAYHEAD),
+    "menu hidden":    (v.INTERACTED,  LANGUAGE_CHOSEN, GENERAL, "Hid",                      C_LANGUAGE_CHOSEN),
+    "skipped":        (v.SKIPPED,     AT_PLAYHEAD,     GENERAL, "Skipped",                  C_AT_PLAYHEAD),
+    "dismissed":      (v.SKIPPED,     AT_PLAYHEAD,     GENERAL, "OptedOut",                 C_AT_PLAYHEAD),
 }
 
 VIDEO_EVENTS = (
