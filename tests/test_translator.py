@@ -197,3 +197,16 @@ def test_ids_with_characters_iris_do_not_allow_are_refused(bad, ctx):
 def test_iris_may_hold_unicode_letters(ctx):
     from openedx_xapi.translator.common import course_iri
     assert course_iri("course-v1:Université+Cours+2024", ctx) == f"{LMS}/course/course-v1:Université+Cours+2024"
+
+
+@pytest.mark.parametrize("field, value", [("ip", "172.18.0.1"), ("user_agent", "Mozilla/5.0"),
+                                          ("username", "learner3"), ("session", "44c2f6b53a6aaf210797a56391a443bc")])
+def test_each_pii_field_only_for_a_consumer_that_lists_it(field, value, ctx):
+    from dataclasses import replace
+    for protocol in ("xapi", "caliper"):
+        without = translate(parse_event(enrollment_event()), protocol, ctx)
+        assert value not in str(without)
+        [document] = translate(parse_event(enrollment_event()), protocol, replace(ctx, pii=frozenset({field})))
+        assert value in str(document), (protocol, field)
+        validator = validate_statement if protocol == "xapi" else validate_event
+        assert validator(document) == []

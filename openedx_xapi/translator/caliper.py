@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from openedx_xapi import ids
 from openedx_xapi.identity import learner
 from openedx_xapi.translator import vocabulary as v
-from openedx_xapi.translator.common import course_iri, session_iri
+from openedx_xapi.translator.common import course_iri, session_iri, text
 from openedx_xapi.translator.mapping import Field, compile_fields, const
 
 PROTOCOL = "caliper"
@@ -19,6 +19,10 @@ COMMON_FIELDS = (
     Field("extensions.transformerVersion", const(v.TRANSFORMER_VERSION)),
     Field("session.id", "session", session_iri, pii="session"),
     Field("session.type", lambda event, ctx: "Session" if event.session else None, pii="session"),
+    Field("extensions.ip", "ip", text, pii="ip"),
+    Field("extensions.userAgent", "agent", text, pii="user_agent"),
+    Field("extensions.referer", "referer", text, pii="referer"),
+    Field("extensions.username", "username", text, pii="username"),
 )
 
 

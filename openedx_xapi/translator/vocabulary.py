@@ -122,6 +122,11 @@ EXT_TRANSFORMER_VERSION = "https://w3id.org/xapi/openedx/extension/transformer-v
 EXT_TYPE = "https://w3id.org/xapi/acrossx/extensions/type"  # ERB's "kind of" extension (e.g. the enrollment mode)
 # Extensions of our own, in the namespace event-routing-backends uses for Open edX facts.
 OPENEDX_EXTENSION = "https://w3id.org/xapi/openedx/extension/"
+# Personal data, sent only to a consumer whose "pii" lists the field (see xapi.py).
+EXT_IP = OPENEDX_EXTENSION + "ip"
+EXT_USER_AGENT = OPENEDX_EXTENSION + "user-agent"
+EXT_REFERER = OPENEDX_EXTENSION + "referer"
+EXT_USERNAME = OPENEDX_EXTENSION + "username"
 
 # Caliper
 CALIPER_CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"

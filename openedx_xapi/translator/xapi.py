@@ -24,6 +24,10 @@ PROTOCOL = "xapi"
 COMMON_FIELDS = (
     Field(f"context.extensions[{v.EXT_TRANSFORMER_VERSION}]", const(v.TRANSFORMER_VERSION)),
     Field(f"context.extensions[{v.EXT_SESSION_ID}]", "session", text, pii="session"),
+    Field(f"context.extensions[{v.EXT_IP}]", "ip", text, pii="ip"),
+    Field(f"context.extensions[{v.EXT_USER_AGENT}]", "agent", text, pii="user_agent"),
+    Field(f"context.extensions[{v.EXT_REFERER}]", "referer", text, pii="referer"),
+    Field(f"context.extensions[{v.EXT_USERNAME}]", "username", text, pii="username"),
 )
 
 
