@@ -51,10 +51,18 @@ def main():
     return 0 if len(statements) == expected else 1
 
 
+# A few more events, of other families, from the plugin's own sample events.
+MORE = ["play_video", "problem_check", "edx.ui.lms.sequence.next_selected", "edx.forum.thread.created",
+        "edx.course.grade.passed.first_time"]
+
+
 def emit_sample_events():
-    """Enroll three learners, change one's mode, unenroll another: as the LMS would emit it."""
+    """Enroll three learners, change one's mode, unenroll another, then a video, a problem,
+    a navigation, a forum post and a passing grade: as the LMS would emit them."""
     from django.contrib.auth import get_user_model
     from eventtracking import tracker
+
+    from openedx_xapi.translator.registry import sample_for
 
     users = {name: get_user_model().objects.get_or_create(username=name)[0] for name in LEARNERS}
     events = [(name, "edx.course.enrollment.activated", "audit") for name in LEARNERS]
@@ -67,9 +75,29 @@ def emit_sample_events():
         with tracker.get_tracker().context("demo.request", context):
             tracker.emit(event_name, {"course_id": COURSE, "user_id": user.id, "mode": mode})
         print(f"  emitted {event_name} for {username} ({mode})")
+    grace = users["grace"]
+    statements = len(events)
+    for name in MORE:
+        sample = sample_for(name)
+        context = {**sample["context"], "user_id": grace.id, "username": "grace", "session": "demo-grace"}
+        with tracker.get_tracker().context("demo.request", context):
+            tracker.emit(name, sample["data"])
+        made = statements_made_by({**sample, "context": context})
+        statements += made
+        print(f"  emitted {name} for grace ({made} statement{'s' if made > 1 else ''})")
     # One more that no consumer wants: it is dropped inside the request.
-    tracker.emit("edx.ui.lms.outline.selected", {"target_url": "http://localhost:18000/"})
-    return len(events)
+    tracker.emit("edx.user.settings.changed", {"setting": "language", "old": "en", "new": "fr"})
+    return statements
+
+
+def statements_made_by(event):
+    """How many statements the translator makes of this event (a problem with several
+    questions makes one per question, and one for the whole)."""
+    from openedx_xapi.events import parse_event
+    from openedx_xapi.identity import HmacActorIds
+    from openedx_xapi.translator import TranslationContext, translate
+    ctx = TranslationContext(lms_root_url="http://localhost:18000", actor_ids=HmacActorIds("count"))
+    return len(translate(parse_event(event), "xapi", ctx))
 
 
 def wait_for(lrs, expected, timeout=60):
@@ -85,8 +113,8 @@ def wait_for(lrs, expected, timeout=60):
 
 def show(statements, expected):
     print(f"\nThe LRS holds {len(statements)} statement(s) (expected {expected}):")
-    for statement in statements:
-        print(f"  {statement['timestamp']}  {statement['actor']['account']['name'][:8]}...  "
+    for statement in sorted(statements, key=lambda s: s["stored"]):
+        print(f"  {statement['actor']['account']['name'][:8]}...  "
               f"{statement['verb']['display']['en']:<13} {statement['object']['id']}")
     if statements:
         print("\nThe first one in full:")

@@ -44,8 +44,12 @@ def test_a_wanted_event_is_queued_on_the_real_broker(use_consumers, flush_redis)
 def test_unwanted_events_are_dropped_in_the_request(use_consumers, flush_redis):
     use_consumers(consumer(courses=["course-v1:Only+This+One"]))
     emit("edx.course.enrollment.activated", {"course_id": COURSE})  # another course
-    emit("edx.ui.lms.outline.selected", {})  # mapped by nobody
     assert queued(flush_redis) == []
+    use_consumers(consumer())
+    emit("edx.user.settings.changed", {"setting": "language"})  # mapped by no family
+    assert queued(flush_redis) == []
+    emit("edx.course.enrollment.activated", {"course_id": COURSE})  # and the check can fail
+    assert len(queued(flush_redis)) == 1
 
 
 @pytest.mark.django_db
