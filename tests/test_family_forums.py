@@ -417,3 +417,22 @@ def test_erb_vocabulary(name, ctx):
 def test_differences_from_erb_are_forum_events():
     assert set(forums.DIFFERENCES_FROM_ERB) <= set(forums.SAMPLES)
     assert not hasattr(teams, "DIFFERENCES_FROM_ERB") and not hasattr(cohorts, "DIFFERENCES_FROM_ERB")
+
+
+def test_the_team_is_in_the_xapi_context_and_in_2_0_context_groups():
+    """xAPI 1.0.3's context.team, and 2.0's contextGroups, for team events and team discussions."""
+    from openedx_xapi.events import parse_event as parse
+    from openedx_xapi.identity import HmacActorIds
+    from openedx_xapi.pipeline import documents_for
+    from openedx_xapi.translator import TranslationContext
+    from openedx_xapi.translator.registry import sample_for
+    team = {"objectType": "Group", "account": {"homePage": "http://localhost:18000", "name": "team/quantum-owls-7f3a2c"}}
+    for name in ("edx.team.activity_updated", "edx.forum.thread.created"):
+        raw = sample_for(name)
+        raw = {**raw, "data": {**raw["data"], "team_id": "quantum-owls-7f3a2c"}}
+        for version in ("1.0.3", "2.0.0"):
+            ctx = TranslationContext("http://localhost:18000", HmacActorIds("t"), xapi_version=version)
+            [statement] = documents_for(parse(raw), "xapi", ctx)
+            assert statement["context"]["team"] == team
+            groups = statement["context"].get("contextGroups")
+            assert groups == ([{"objectType": "contextGroup", "group": team}] if version == "2.0.0" else None)

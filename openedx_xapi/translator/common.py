@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from openedx_xapi import identity, ids
 from openedx_xapi.translator import vocabulary as v
+from openedx_xapi.translator.mapping import Field
 from openedx_xapi.validator.common import is_absolute_iri
 
 
@@ -309,3 +310,25 @@ def membership(organization):
         found["status"] = "Inactive" if event.name.endswith("removed") else "Active"
         return found
     return source
+
+
+# --- teams in the xAPI context ------------------------------------------------------------
+
+def team_group(team_id, ctx):
+    """A learner team as an identified xAPI Group (``context.team``, in 1.0.3 and 2.0.0)."""
+    team_id = path_segment(team_id)
+    if not team_id:
+        return None
+    return {"objectType": "Group", "account": {"homePage": ctx.lms_root_url, "name": f"team/{team_id}"}}
+
+
+def team_context_groups(team_id, ctx):
+    """The same team as xAPI 2.0's ``context.contextGroups`` (left out for 1.0.3)."""
+    group = team_group(team_id, ctx) if ctx.xapi_version == "2.0.0" else None
+    return [{"objectType": "contextGroup", "group": group}] if group else None
+
+
+TEAM_CONTEXT_FIELDS = (
+    Field("context.team",          "data.team_id", team_group),
+    Field("context.contextGroups", "data.team_id", team_context_groups),
+)

@@ -46,7 +46,16 @@ gives both the same URL.
 """
 from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
-from openedx_xapi.translator.common import activity, boolean, count, entity, path_segment, search_response, text
+from openedx_xapi.translator.common import (
+    TEAM_CONTEXT_FIELDS,
+    activity,
+    boolean,
+    count,
+    entity,
+    path_segment,
+    search_response,
+    text,
+)
 from openedx_xapi.translator.families.teams import team_activity
 from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.mappings import Either
@@ -262,12 +271,14 @@ def _caliper(name, caliper_type, action, fields):
 for name, kind, verb, (caliper_type, action, entity_type) in EVENTS:
     xapi_extras, caliper_extras = EXTRA_FIELDS.get(name, ((), ()))
     register(
-        XapiMapping(event=name, verb=verb, fields=xapi_post_fields(kind) + xapi_extras, family=FAMILY),
+        XapiMapping(event=name, verb=verb, fields=xapi_post_fields(kind) + xapi_extras + TEAM_CONTEXT_FIELDS,
+                    family=FAMILY),
         _caliper(name, caliper_type, action, caliper_post_fields(kind, entity_type) + caliper_extras),
     )
 
 for name, kind, action, undone_action in VOTES:
-    xapi_fields, caliper_fields = xapi_post_fields(kind) + XAPI_VOTE, caliper_post_fields(kind) + CALIPER_VOTE
+    xapi_fields = xapi_post_fields(kind) + XAPI_VOTE + TEAM_CONTEXT_FIELDS
+    caliper_fields = caliper_post_fields(kind) + CALIPER_VOTE
     register(
         Either(_is_undone_vote,
                XapiMapping(event=name, verb=v.UNLIKED, fields=xapi_fields, family=FAMILY),

@@ -30,6 +30,7 @@ event-routing-backends does not map team events.
 from openedx_xapi.translator import vocabulary as v
 from openedx_xapi.translator.caliper import CaliperMapping
 from openedx_xapi.translator.common import (
+    TEAM_CONTEXT_FIELDS,
     activity,
     count,
     course_entity,
@@ -175,13 +176,14 @@ _PROFILES = {"Event": "GeneralProfile", "SearchEvent": "SearchProfile"}
 
 for name, verb, xapi_fields, caliper_type, action, caliper_fields in EVENTS:
     register(*acted_by_context_user(
-        XapiMapping(event=name, verb=verb, fields=xapi_fields, family=FAMILY),
+        XapiMapping(event=name, verb=verb, fields=xapi_fields + TEAM_CONTEXT_FIELDS, family=FAMILY),
         CaliperMapping(event=name, type=caliper_type, action=action, profile=_PROFILES[caliper_type],
                        fields=caliper_fields, family=FAMILY),
     ))
 
 for name, own_verb, others_verb, xapi_fields, action, caliper_fields in MEMBERSHIP_EVENTS:
-    register(*membership_mappings(name, FAMILY, own_verb, others_verb, xapi_fields, action, caliper_fields))
+    register(*membership_mappings(name, FAMILY, own_verb, others_verb, xapi_fields + TEAM_CONTEXT_FIELDS, action,
+                                  caliper_fields))
 
 
 # --- samples --------------------------------------------------------------------------------
