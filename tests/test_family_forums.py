@@ -426,7 +426,8 @@ def test_the_team_is_in_the_xapi_context_and_in_2_0_context_groups():
     from openedx_xapi.pipeline import documents_for
     from openedx_xapi.translator import TranslationContext
     from openedx_xapi.translator.registry import sample_for
-    team = {"objectType": "Group", "account": {"homePage": "http://localhost:18000", "name": "team/quantum-owls-7f3a2c"}}
+    team = {"objectType": "Group",
+            "account": {"homePage": "http://localhost:18000", "name": "team/quantum-owls-7f3a2c"}}
     for name in ("edx.team.activity_updated", "edx.forum.thread.created"):
         raw = sample_for(name)
         raw = {**raw, "data": {**raw["data"], "team_id": "quantum-owls-7f3a2c"}}
