@@ -1,8 +1,11 @@
 """Django admin: consumers, and what could not be delivered."""
-from django import forms
-from django.contrib import admin
+import json
 
-from openedx_xapi.models import ActorId, Consumer, Rejection
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from openedx_xapi.models import ActorId, Consumer, DeadLetter, Rejection
 
 _SECRET_FIELDS = ("password", "token", "identity_secret")
 
@@ -93,3 +96,53 @@ class ActorIdAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    """What a consumer refused or never took. Retried only when an operator says so."""
+
+    list_display = ("last_error_at", "consumer", "event_name", "document_count", "attempts", "status_code",
+                    "short_reason")
+    list_filter = ("consumer", "status_code", "event_name", "created")
+    search_fields = ("reason", "event_name")
+    date_hierarchy = "created"
+    readonly_fields = ("created", "consumer", "event_name", "user_id", "reason", "status_code", "attempts",
+                       "first_error_at", "last_error_at", "pretty_documents")
+    exclude = ("documents",)
+    actions = ["retry_selected", "discard_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="documents")
+    def document_count(self, letter):
+        return len(letter.documents)
+
+    @admin.display(description="reason")
+    def short_reason(self, letter):
+        return letter.reason[:120]
+
+    @admin.display(description="documents, as sent")
+    def pretty_documents(self, letter):
+        return format_html("<pre>{}</pre>", json.dumps(letter.documents, indent=2))
+
+    @admin.action(description="Retry the selected dead letters (queue them for delivery again)",
+                  permissions=["delete"])
+    def retry_selected(self, request, queryset):
+        from openedx_xapi.router.tasks import replay_dead_letters
+        queued = replay_dead_letters(queryset)
+        self.message_user(request, f"{queued} dead letter(s) queued for delivery again.", messages.SUCCESS)
+
+    @admin.action(description="Discard the selected dead letters", permissions=["delete"])
+    def discard_selected(self, request, queryset):
+        discarded = queryset.delete()[0]
+        self.message_user(request, f"{discarded} dead letter(s) discarded.", messages.SUCCESS)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "discard" says the same, in the operator's words
+        return actions

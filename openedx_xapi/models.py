@@ -106,17 +106,16 @@ class ActorId(models.Model):
 
 
 class Rejection(models.Model):
-    """An event or document that was not delivered, and why. Never sent as it is."""
+    """An event that could not be read or translated, or a document that failed validation,
+    and why. Never sent as it is (what a consumer refused is a :class:`DeadLetter`)."""
 
     MALFORMED = "malformed"
     UNTRANSLATABLE = "untranslatable"
     INVALID = "invalid"
-    UNDELIVERABLE = "undeliverable"
     STAGES = [
         (MALFORMED, "malformed event (could not be read)"),
         (UNTRANSLATABLE, "event lacks what its mapping needs"),
         (INVALID, "document failed validation (quarantined)"),
-        (UNDELIVERABLE, "consumer refused or was unreachable"),
     ]
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -133,3 +132,30 @@ class Rejection(models.Model):
 
     def __str__(self):
         return f"{self.get_stage_display()}: {self.event_name or '?'}"
+
+
+class DeadLetter(models.Model):
+    """Documents a consumer refused for good, or that stayed undeliverable after every retry.
+
+    Never retried by itself: an operator retries or discards them in the admin, or replays
+    them with ``manage.py lms openedx_xapi_replay_dead_letters``, once the cause is fixed.
+    """
+
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    consumer = models.CharField(max_length=100, db_index=True)
+    event_name = models.CharField(max_length=255, blank=True, db_index=True)
+    user_id = models.IntegerField(null=True, blank=True, db_index=True,
+                                  help_text="The learner the documents are about, when known (for retirement).")
+    documents = models.JSONField(help_text="The statements or Caliper events, exactly as they were sent.")
+    reason = models.TextField(help_text="The consumer's answer, or what went wrong.")
+    status_code = models.IntegerField(null=True, blank=True, help_text="The HTTP status of the last answer.")
+    attempts = models.PositiveIntegerField(default=1)
+    first_error_at = models.DateTimeField()
+    last_error_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "dead letter"
+
+    def __str__(self):
+        return f"{len(self.documents)} document(s) for {self.consumer}: {self.reason[:60]}"

@@ -1,5 +1,7 @@
 """The Django admin of the plugin, through the real admin site and Django's test client:
 consumers (secrets are write-only and stored encrypted), rejections and actor ids (read-only)."""
+import base64
+import json
 import re
 
 import pytest
@@ -187,9 +189,9 @@ def test_a_name_declared_in_settings_is_refused(admin_client, use_consumers):
 # --- rejections and actor ids -------------------------------------------------------------
 
 def make_rejections():
-    Rejection.objects.create(stage=Rejection.UNDELIVERABLE, consumer="lrs",
+    Rejection.objects.create(stage=Rejection.UNTRANSLATABLE, consumer="lrs",
                              event_name="edx.course.enrollment.activated",
-                             reason="HTTP 400: bad statement", document="{}")
+                             reason="missing course_id", document="{}")
     Rejection.objects.create(stage=Rejection.INVALID, consumer="caliper", event_name="problem_check",
                              reason="data[0].actor: missing", document="{}")
 
@@ -200,20 +202,20 @@ def test_the_rejection_changelist_renders_with_its_filters(admin_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'id="changelist-filter"' in html
-    for query in ("stage__exact=undeliverable", "stage__exact=invalid", "consumer=lrs", "consumer=caliper",
+    for query in ("stage__exact=untranslatable", "stage__exact=invalid", "consumer=lrs", "consumer=caliper",
                   "event_name=problem_check"):
         assert query in html, query
-    assert "HTTP 400: bad statement" in html and "data[0].actor: missing" in html
+    assert "missing course_id" in html and "data[0].actor: missing" in html
 
     filtered = admin_client.get("/admin/openedx_xapi/rejection/", {"stage__exact": "invalid"})
     assert filtered.status_code == 200
     assert list(filtered.context["cl"].result_list) == list(Rejection.objects.filter(stage="invalid"))
-    assert "HTTP 400: bad statement" not in filtered.content.decode()
+    assert "missing course_id" not in filtered.content.decode()
 
 
 def test_rejections_cannot_be_added_or_changed(admin_client):
     make_rejections()
-    rejection = Rejection.objects.get(stage="undeliverable")
+    rejection = Rejection.objects.get(stage="untranslatable")
     changelist = admin_client.get("/admin/openedx_xapi/rejection/").content.decode()
     assert "/admin/openedx_xapi/rejection/add/" not in changelist
 
@@ -227,7 +229,7 @@ def test_rejections_cannot_be_added_or_changed(admin_client):
     assert 'name="_save"' not in page.content.decode()
     assert admin_client.post(url, {"stage": "invalid", "reason": "edited"}).status_code == 403
     rejection.refresh_from_db()
-    assert rejection.reason == "HTTP 400: bad statement" and rejection.stage == "undeliverable"
+    assert rejection.reason == "missing course_id" and rejection.stage == "untranslatable"
     assert Rejection.objects.count() == 2
 
 
@@ -283,3 +285,50 @@ def test_bad_restrictions_and_identities_are_explained(admin_client, overrides, 
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Consumer.objects.exists()
+
+
+# --- dead letters -------------------------------------------------------------------------
+
+def make_dead_letters():
+    from django.utils import timezone
+
+    from openedx_xapi.models import DeadLetter
+    now = timezone.now()
+    statement = {"id": "6f1c0a33-8c5a-4b1f-9a53-0a7c4f3b2d10", "verb": {"id": "http://adlnet.gov/expapi/verbs/registered"}}
+    first = DeadLetter.objects.create(consumer="lrs", documents=[statement], reason="HTTP 400: bad statement",
+                                      status_code=400, event_name=statement["verb"]["id"], first_error_at=now,
+                                      last_error_at=now)
+    second = DeadLetter.objects.create(consumer="caliper", documents=[{"action": "Activated"}], status_code=503,
+                                       reason="HTTP 503: down (after 9 attempt(s))", attempts=9,
+                                       first_error_at=now, last_error_at=now)
+    return first, second
+
+
+def test_dead_letters_are_listed_with_filters_and_shown_in_full(admin_client):
+    first, _second = make_dead_letters()
+    html = admin_client.get("/admin/openedx_xapi/deadletter/").content.decode()
+    for query in ("consumer=lrs", "consumer=caliper", "status_code=400", "status_code=503"):
+        assert query in html, query
+    assert "HTTP 400: bad statement" in html and "HTTP 503: down" in html
+    assert "/admin/openedx_xapi/deadletter/add/" not in html
+    detail = admin_client.get(f"/admin/openedx_xapi/deadletter/{first.pk}/change/").content.decode()
+    assert "6f1c0a33-8c5a-4b1f-9a53-0a7c4f3b2d10" in detail and "HTTP 400: bad statement" in detail
+
+
+def test_dead_letters_are_retried_or_discarded_by_admin_actions(admin_client, flush_redis):
+    from openedx_xapi.models import DeadLetter
+    first, second = make_dead_letters()
+    changelist = "/admin/openedx_xapi/deadletter/"
+    response = admin_client.post(changelist, {"action": "retry_selected", "_selected_action": [first.pk]},
+                                 follow=True)
+    assert "1 dead letter(s) queued for delivery again." in response.content.decode()
+    [message] = [json.loads(raw) for raw in flush_redis.lrange("celery", 0, -1)]
+    assert message["headers"]["task"] == "openedx_xapi.deliver"
+    args = json.loads(base64.b64decode(message["body"]))[0]
+    assert args == ["lrs", first.documents]
+    assert list(DeadLetter.objects.all()) == [second]
+
+    response = admin_client.post(changelist, {"action": "discard_selected", "_selected_action": [second.pk]},
+                                 follow=True)
+    assert "1 dead letter(s) discarded." in response.content.decode()
+    assert not DeadLetter.objects.exists()

@@ -1,6 +1,7 @@
 """Delivery: ``router.client.send`` against a real Ralph LRS and against scripted local
 HTTP servers, and the ``deliver`` task run by a real Celery worker."""
 import base64
+import io
 import json
 import threading
 import time
@@ -9,11 +10,12 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.management import call_command
 
 from openedx_xapi import consumers
 from openedx_xapi.events import parse_event
 from openedx_xapi.identity import HmacActorIds
-from openedx_xapi.models import Rejection
+from openedx_xapi.models import DeadLetter
 from openedx_xapi.router import client
 from openedx_xapi.router.tasks import deliver
 from openedx_xapi.translator import TranslationContext, translate
@@ -358,7 +360,7 @@ def test_deliver_retries_until_the_consumer_accepts(serve, ctx, use_consumers, c
     assert len(posts) == 3
     assert all(p.json() == [document] for p in posts)
     assert all(p.headers["Authorization"] == basic("u", "p") for p in posts)
-    assert not Rejection.objects.exists()
+    assert not DeadLetter.objects.exists()
 
 
 @pytest.mark.integration
@@ -371,17 +373,18 @@ def test_deliver_gives_up_after_max_retries(serve, ctx, use_consumers, celery_wo
 
     deliver.apply_async(args=("down", [document]))
 
-    rejection = wait_until(lambda: Rejection.objects.filter(consumer="down").first(), timeout=30)
-    assert rejection is not None, server.received
+    letter = wait_until(lambda: DeadLetter.objects.filter(consumer="down").first(), timeout=30)
+    assert letter is not None, server.received
     assert len(server.posts()) == 3
-    assert rejection.stage == Rejection.UNDELIVERABLE
-    assert rejection.reason == "HTTP 503: down (after 3 attempt(s))"
-    assert json.loads(rejection.document) == document
+    assert letter.reason == "HTTP 503: down (after 3 attempt(s))"
+    assert (letter.attempts, letter.status_code) == (3, 503)
+    assert letter.first_error_at < letter.last_error_at
+    assert letter.documents == [document]
 
 
 @pytest.mark.integration
-def test_deliver_records_a_refused_batch_as_undeliverable(serve, ctx, use_consumers, celery_worker_factory,
-                                                          flush_redis):
+def test_deliver_dead_letters_a_refused_batch_and_it_can_be_replayed(serve, ctx, use_consumers,
+                                                                     celery_worker_factory, flush_redis):
     server = serve(Reply(400, b"no thanks"))
     use_consumers({"name": "refuses", "url": server.root + "/xAPI/",
                    "auth": {"type": "basic", "username": "u", "password": "secret-pw"}}, MAX_RETRIES=5)
@@ -390,13 +393,20 @@ def test_deliver_records_a_refused_batch_as_undeliverable(serve, ctx, use_consum
 
     deliver.apply_async(args=("refuses", [document]))
 
-    rejection = wait_until(lambda: Rejection.objects.filter(consumer="refuses").first(), timeout=30)
-    assert rejection is not None, server.received
-    assert rejection.stage == "undeliverable"
-    assert "HTTP 400: no thanks" in rejection.reason
-    assert rejection.reason.endswith("(after 1 attempt(s))")
-    assert "secret-pw" not in rejection.reason and "secret-pw" not in rejection.document
-    assert json.loads(rejection.document) == document
+    letter = wait_until(lambda: DeadLetter.objects.filter(consumer="refuses").first(), timeout=30)
+    assert letter is not None, server.received
+    assert "HTTP 400: no thanks" in letter.reason
+    assert letter.reason.endswith("(after 1 attempt(s))")
+    assert "secret-pw" not in letter.reason and "secret-pw" not in json.dumps(letter.documents)
+    assert letter.documents == [document] and letter.status_code == 400
     time.sleep(0.5)
-    assert len(server.posts()) == 1  # refused for good: no retry
-    assert Rejection.objects.count() == 1
+    assert len(server.posts()) == 1  # refused for good: no retry, and never retried in a loop
+    assert DeadLetter.objects.count() == 1
+
+    # The operator fixes the cause and replays: the documents arrive, the dead letter is gone.
+    server.replies[:] = [Reply(200, b"[]")]
+    call_command("openedx_xapi_replay_dead_letters", "--consumer", "refuses", stdout=io.StringIO())
+    assert wait_until(lambda: len(server.posts()) == 2, timeout=30), server.received
+    assert server.posts()[-1].json() == [document]
+    time.sleep(0.5)
+    assert not DeadLetter.objects.exists()

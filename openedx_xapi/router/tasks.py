@@ -4,19 +4,23 @@
 see it: translates, validates and queues a ``deliver`` task. ``deliver`` POSTs the
 documents to the consumer and retries with exponential backoff and jitter when the
 consumer is unreachable or answers 408/429/5xx. What can never be sent is recorded as
-a :class:`~openedx_xapi.models.Rejection`, with its reason, and logged.
+a :class:`~openedx_xapi.models.Rejection` (what cannot be translated or is invalid) or a
+:class:`~openedx_xapi.models.DeadLetter` (what the consumer refused, or never took), with
+its reason, and logged.
 """
 import logging
 import random
 
 import orjson
 from celery import shared_task
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from openedx_xapi import conf, consumers
 from openedx_xapi import filter as event_filter
 from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import StoredActorIds
-from openedx_xapi.models import Rejection
+from openedx_xapi.models import DeadLetter, Rejection
 from openedx_xapi.pipeline import Rejected, Skipped, documents_for
 from openedx_xapi.router import client
 from openedx_xapi.translator import TranslationContext
@@ -59,11 +63,11 @@ def route_event(payload, consumer_names):
 
 
 @shared_task(bind=True, name="openedx_xapi.deliver", ignore_result=True, acks_late=True, max_retries=None)
-def deliver(self, consumer_name, documents, user_id=None):
+def deliver(self, consumer_name, documents, user_id=None, first_error=None):
     consumer = consumers.get_consumer(consumer_name)
     if consumer is None:
-        record_rejection("undeliverable", "the consumer is disabled or no longer configured",
-                         consumer=consumer_name, documents=documents, user_id=user_id)
+        dead_letter(consumer_name, documents, "the consumer is disabled or no longer configured",
+                    user_id=user_id, first_error=first_error, attempts=self.request.retries)
         return
     outcome = client.send(consumer, documents)
     if outcome.delivered:
@@ -77,9 +81,50 @@ def deliver(self, consumer_name, documents, user_id=None):
         log.warning("openedx_xapi: delivery to %s failed (%s); retry %d in %.1fs",
                     consumer_name, outcome.reason, attempts + 1, delay)
         _count("retried", len(documents))
-        raise self.retry(countdown=delay)
-    record_rejection("undeliverable", f"{outcome.reason} (after {attempts + 1} attempt(s))",
-                     consumer=consumer_name, documents=documents, user_id=user_id)
+        first_error = first_error or timezone.now().isoformat()
+        raise self.retry(countdown=delay, kwargs={"user_id": user_id, "first_error": first_error})
+    dead_letter(consumer_name, documents, f"{outcome.reason} (after {attempts + 1} attempt(s))",
+                user_id=user_id, status_code=outcome.status, first_error=first_error, attempts=attempts + 1)
+
+
+def dead_letter(consumer_name, documents, reason, user_id=None, status_code=None, first_error=None, attempts=1):
+    """Keep documents that could not be delivered, for an operator to retry. Never raises."""
+    log.warning("openedx_xapi: %d document(s) for %s dead-lettered: %s", len(documents), consumer_name,
+                reason[:1000])
+    _count("dead_lettered", len(documents))
+    now = timezone.now()
+    try:
+        DeadLetter.objects.create(
+            consumer=consumer_name, documents=documents, reason=reason, user_id=user_id, status_code=status_code,
+            event_name=_name_of_documents(documents), attempts=max(attempts, 1),
+            first_error_at=parse_datetime(first_error) if first_error else now, last_error_at=now)
+    except Exception:  # pylint: disable=broad-except
+        log.exception("openedx_xapi: could not store a dead letter")
+
+
+def replay_dead_letters(dead_letters):
+    """Queue the documents of these dead letters for delivery again; returns how many were queued.
+
+    Each is deleted once queued: if delivery fails again, a new dead letter says why."""
+    queued = 0
+    for letter in dead_letters:
+        deliver.apply_async(args=(letter.consumer, letter.documents), kwargs={"user_id": letter.user_id},
+                            queue=conf.get("CELERY_QUEUE"))
+        letter.delete()
+        queued += 1
+    return queued
+
+
+def _name_of_documents(documents):
+    """The verb (xAPI) or type/action (Caliper) of the first document, to filter dead letters by."""
+    first = documents[0] if documents else {}
+    if isinstance(first, dict):
+        verb = first.get("verb")
+        if isinstance(verb, dict) and isinstance(verb.get("id"), str):
+            return verb["id"][:255]
+        if isinstance(first.get("action"), str):
+            return f"{first.get('type', 'Event')}/{first['action']}"[:255]
+    return ""
 
 
 def backoff(attempts):
