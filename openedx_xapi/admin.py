@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from openedx_xapi.models import ActorId, Consumer, DeadLetter, Rejection
+from openedx_xapi.models import ActorId, Consumer, ConsumerStatus, DeadLetter, Rejection
 
 _SECRET_FIELDS = ("password", "token", "identity_secret")
 
@@ -46,7 +46,8 @@ class ConsumerForm(forms.ModelForm):
 @admin.register(Consumer)
 class ConsumerAdmin(admin.ModelAdmin):
     form = ConsumerForm
-    list_display = ("name", "protocol", "url", "enabled", "restricted_to", "modified")
+    list_display = ("name", "protocol", "url", "enabled", "restricted_to", "delivery", "modified")
+    actions = ["resume_delivery"]
     list_filter = ("protocol", "enabled")
     search_fields = ("name", "url")
     fieldsets = (
@@ -57,6 +58,19 @@ class ConsumerAdmin(admin.ModelAdmin):
         ("Transport", {"fields": ("allow_http",)}),
     )
 
+    @admin.display(description="delivery")
+    def delivery(self, consumer):
+        found = ConsumerStatus.objects.filter(consumer=consumer.name).first()
+        return describe_status(found)
+
+    @admin.action(description="Resume delivery to the selected consumers (after fixing their credentials)",
+                  permissions=["change"])
+    def resume_delivery(self, request, queryset):
+        from openedx_xapi.router import status
+        resumed = status.resume([consumer.name for consumer in queryset])
+        self.message_user(request, f"{resumed} consumer(s) resumed; replay their dead letters to send what "
+                                   "came meanwhile.", messages.SUCCESS)
+
     @admin.display(description="receives")
     def restricted_to(self, consumer):
         from openedx_xapi.filter.restrictions import RestrictionError, Restrictions
@@ -64,6 +78,39 @@ class ConsumerAdmin(admin.ModelAdmin):
             return Restrictions.from_mapping(consumer.restrictions).describe()
         except RestrictionError as error:
             return f"invalid: {error}"
+
+
+def describe_status(found):
+    if found is None:
+        return "nothing sent yet"
+    state = "PAUSED (credentials refused)" if found.paused else "active"
+    return f"{state}; {found.delivered} delivered, {found.retried} retried, {found.dead_lettered} dead-lettered"
+
+
+@admin.register(ConsumerStatus)
+class ConsumerStatusAdmin(admin.ModelAdmin):
+    """Delivery status of every consumer, declared in settings or in the admin."""
+
+    list_display = ("consumer", "paused", "delivered", "retried", "dead_lettered", "last_success_at",
+                    "last_error_at", "short_error")
+    list_filter = ("paused",)
+    readonly_fields = [field.name for field in ConsumerStatus._meta.fields]
+    actions = ["resume"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, found):
+        return found.last_error[:120]
+
+    @admin.action(description="Resume delivery (after fixing the credentials)", permissions=["delete"])
+    def resume(self, request, queryset):
+        resumed = queryset.update(paused=False)
+        self.message_user(request, f"{resumed} consumer(s) resumed.", messages.SUCCESS)
 
 
 @admin.register(Rejection)

@@ -15,8 +15,11 @@ DEFAULTS = {
     # HTTP timeouts (seconds) for connecting to and reading from a consumer.
     "CONNECT_TIMEOUT": 3.05,
     "READ_TIMEOUT": 10,
-    # Delivery retries on 5xx, timeouts and connection errors (exponential backoff).
+    # Delivery retries on 5xx, timeouts and connection errors: exponential backoff with
+    # full jitter, a random delay up to min(MAX, BASE * 2**attempt) seconds.
     "MAX_RETRIES": 8,
+    "RETRY_BACKOFF_BASE": 2.0,
+    "RETRY_BACKOFF_MAX": 600.0,
     # Caliper Sensor API: the IRI of this sensor (default: <LMS_ROOT_URL>/caliper/sensor).
     "CALIPER_SENSOR_ID": None,
 }

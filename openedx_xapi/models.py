@@ -159,3 +159,25 @@ class DeadLetter(models.Model):
 
     def __str__(self):
         return f"{len(self.documents)} document(s) for {self.consumer}: {self.reason[:60]}"
+
+
+class ConsumerStatus(models.Model):
+    """How delivery to one consumer goes (settings-declared consumers included, by name)."""
+
+    consumer = models.CharField(max_length=100, unique=True)
+    delivered = models.PositiveBigIntegerField(default=0, help_text="Documents the consumer accepted.")
+    retried = models.PositiveBigIntegerField(default=0, help_text="Deliveries retried after a transient failure.")
+    dead_lettered = models.PositiveBigIntegerField(default=0, help_text="Documents kept as dead letters.")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    paused = models.BooleanField(
+        default=False,
+        help_text="Set when the consumer refused our credentials (401/403): nothing is sent to it, and what "
+                  "comes meanwhile is dead-lettered, until an operator fixes the credentials and resumes it.")
+
+    class Meta:
+        verbose_name_plural = "consumer statuses"
+
+    def __str__(self):
+        return f"{self.consumer}: {'paused' if self.paused else 'active'}"

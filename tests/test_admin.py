@@ -332,3 +332,19 @@ def test_dead_letters_are_retried_or_discarded_by_admin_actions(admin_client, fl
                                  follow=True)
     assert "1 dead letter(s) discarded." in response.content.decode()
     assert not DeadLetter.objects.exists()
+
+
+def test_the_consumer_list_shows_delivery_and_resumes_a_paused_consumer(admin_client):
+    from openedx_xapi.models import ConsumerStatus
+    consumer = Consumer.objects.create(name="lrs", protocol="xapi", url="https://lrs.example.com/xAPI/",
+                                       username="u", password="p")
+    html = admin_client.get("/admin/openedx_xapi/consumer/").content.decode()
+    assert "nothing sent yet" in html
+    ConsumerStatus.objects.create(consumer="lrs", paused=True, delivered=7, dead_lettered=2,
+                                  last_error="HTTP 401: bad credentials")
+    html = admin_client.get("/admin/openedx_xapi/consumer/").content.decode()
+    assert "PAUSED (credentials refused); 7 delivered, 0 retried, 2 dead-lettered" in html
+    response = admin_client.post("/admin/openedx_xapi/consumer/",
+                                 {"action": "resume_delivery", "_selected_action": [consumer.pk]}, follow=True)
+    assert "1 consumer(s) resumed" in response.content.decode()
+    assert not ConsumerStatus.objects.get(consumer="lrs").paused

@@ -410,3 +410,34 @@ def test_deliver_dead_letters_a_refused_batch_and_it_can_be_replayed(serve, ctx,
     assert server.posts()[-1].json() == [document]
     time.sleep(0.5)
     assert not DeadLetter.objects.exists()
+
+
+@pytest.mark.integration
+def test_a_consumer_refusing_our_credentials_is_paused_not_hammered(serve, ctx, use_consumers,
+                                                                   celery_worker_factory, flush_redis):
+    from openedx_xapi.models import ConsumerStatus
+    from openedx_xapi.router import status
+    server = serve(Reply(401, b"bad credentials"))
+    use_consumers({"name": "locked", "url": server.root + "/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}}, MAX_RETRIES=5)
+    celery_worker_factory()
+    first, second = statement(ctx), statement(ctx, user_id=99)
+
+    deliver.apply_async(args=("locked", [first]))
+    assert wait_until(lambda: DeadLetter.objects.filter(consumer="locked").exists(), timeout=30)
+    found = ConsumerStatus.objects.get(consumer="locked")
+    assert found.paused and "HTTP 401" in found.last_error and found.dead_lettered == 1
+
+    deliver.apply_async(args=("locked", [second]))  # while paused: kept, not sent
+    assert wait_until(lambda: DeadLetter.objects.filter(consumer="locked").count() == 2, timeout=30)
+    assert len(server.posts()) == 1
+    assert "paused" in DeadLetter.objects.filter(consumer="locked").order_by("-id").first().reason
+
+    server.replies[:] = [Reply(200, b"[]")]  # the operator fixes the credentials, resumes, replays
+    assert status.resume(["locked"]) == 1
+    call_command("openedx_xapi_replay_dead_letters", "--consumer", "locked", stdout=io.StringIO())
+    assert wait_until(lambda: len(server.posts()) == 3, timeout=30), server.received
+    assert sorted(p.json()[0]["id"] for p in server.posts()[1:]) == sorted([first["id"], second["id"]])
+    assert wait_until(lambda: ConsumerStatus.objects.get(consumer="locked").delivered == 2, timeout=30)
+    assert ConsumerStatus.objects.get(consumer="locked").last_success_at is not None
+    assert not DeadLetter.objects.exists()

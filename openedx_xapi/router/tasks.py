@@ -22,14 +22,12 @@ from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import StoredActorIds
 from openedx_xapi.models import DeadLetter, Rejection
 from openedx_xapi.pipeline import Rejected, Skipped, documents_for
-from openedx_xapi.router import client
+from openedx_xapi.router import client, status
 from openedx_xapi.translator import TranslationContext
 
 log = logging.getLogger(__name__)
 
 _actor_ids = StoredActorIds()
-_BACKOFF_BASE = 2.0  # seconds
-_BACKOFF_CAP = 600.0
 
 
 def context_for(consumer):
@@ -69,18 +67,27 @@ def deliver(self, consumer_name, documents, user_id=None, first_error=None):
         dead_letter(consumer_name, documents, "the consumer is disabled or no longer configured",
                     user_id=user_id, first_error=first_error, attempts=self.request.retries)
         return
+    if status.is_paused(consumer_name):
+        dead_letter(consumer_name, documents, "the consumer is paused (it refused our credentials): fix them, "
+                    "resume it in the admin, then replay its dead letters", user_id=user_id)
+        return
     outcome = client.send(consumer, documents)
     if outcome.delivered:
         log.info("openedx_xapi: delivered %d document(s) to %s%s", len(documents), consumer_name,
                  f" ({outcome.reason})" if outcome.reason else "")
         _count("delivered", len(documents))
+        status.delivered(consumer_name, len(documents))
         return
     attempts = self.request.retries
-    if outcome.retry and attempts < int(conf.get("MAX_RETRIES")):
+    if outcome.status in (401, 403):
+        # Not hammered: the consumer is paused until an operator fixes the credentials.
+        status.pause(consumer_name, outcome.reason)
+    elif outcome.retry and attempts < int(conf.get("MAX_RETRIES")):
         delay = outcome.retry_after if outcome.retry_after is not None else backoff(attempts)
         log.warning("openedx_xapi: delivery to %s failed (%s); retry %d in %.1fs",
                     consumer_name, outcome.reason, attempts + 1, delay)
         _count("retried", len(documents))
+        status.retried(consumer_name, outcome.reason)
         first_error = first_error or timezone.now().isoformat()
         raise self.retry(countdown=delay, kwargs={"user_id": user_id, "first_error": first_error})
     dead_letter(consumer_name, documents, f"{outcome.reason} (after {attempts + 1} attempt(s))",
@@ -92,6 +99,7 @@ def dead_letter(consumer_name, documents, reason, user_id=None, status_code=None
     log.warning("openedx_xapi: %d document(s) for %s dead-lettered: %s", len(documents), consumer_name,
                 reason[:1000])
     _count("dead_lettered", len(documents))
+    status.dead_lettered(consumer_name, len(documents), reason)
     now = timezone.now()
     try:
         DeadLetter.objects.create(
@@ -128,8 +136,9 @@ def _name_of_documents(documents):
 
 
 def backoff(attempts):
-    """Exponential backoff with full jitter: a random delay up to base * 2**attempts."""
-    return random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** attempts))
+    """Exponential backoff with full jitter: a random delay up to base * 2**attempts, capped."""
+    base, cap = float(conf.get("RETRY_BACKOFF_BASE")), float(conf.get("RETRY_BACKOFF_MAX"))
+    return random.uniform(0, min(cap, base * 2 ** attempts))
 
 
 def record_rejection(stage, reason, consumer="", event_name="", document=None, documents=None, user_id=None):
