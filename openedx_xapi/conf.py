@@ -12,6 +12,11 @@ DEFAULTS = {
     "CONFIG_CACHE_SECONDS": 30,
     # Celery queue of our tasks (None: the LMS's default queue).
     "CELERY_QUEUE": None,
+    # Micro-batches: events are routed, and documents sent, in batches of at most
+    # BATCH_SIZE; a batch that is not full leaves BATCH_SECONDS after it started. (The
+    # worker must prefetch at least BATCH_SIZE messages: see README "Workers".)
+    "BATCH_SIZE": 100,
+    "BATCH_SECONDS": 0.2,
     # HTTP timeouts (seconds) for connecting to and reading from a consumer.
     "CONNECT_TIMEOUT": 3.05,
     "READ_TIMEOUT": 10,

@@ -73,7 +73,9 @@ CELERY_BROKER_URL = os.environ.get("SANDBOX_BROKER_URL", "redis://127.0.0.1:6379
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The plugin routes events in micro-batches (celery-batches): a worker must be allowed to
+# hold a whole batch, so prefetch is unlimited (0); see README "Workers".
+CELERY_WORKER_PREFETCH_MULTIPLIER = 0
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

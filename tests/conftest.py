@@ -5,11 +5,16 @@ subprocesses on 127.0.0.1, each started once per test session or per test, and
 stopped at the end.
 """
 import copy
+import ipaddress
 import json
+import logging
 import os
+import re
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
 import pytest
 
 from openedx_xapi import consumers
@@ -38,6 +43,275 @@ def enrollment_event(name="edx.course.enrollment.activated", user_id=3, course_i
                     "agent": "Mozilla/5.0", "path": "/change_enrollment", **context},
         "data": {"course_id": course_id, "user_id": user_id, "mode": mode},
     }
+
+
+# --- the PII scan: no sensitive value in any log line, or in any document that may not hold it ---
+
+PII_KINDS = ("username", "email", "ip", "user_agent", "referer", "session")  # as a consumer's "pii" lists them
+SECRET_KINDS = ("password", "token", "secret")
+IDENTITY_PII = {"username": "username", "mbox": "email"}  # identities that send a PII field in the actor
+MIN_LENGTH = 5  # shorter values ("u", "pw", "abc") would match everywhere
+# Values the fixtures use for people that are also ordinary words or addresses of the test machine.
+NOT_SENSITIVE = frozenset({"127.0.0.1", "localhost", "openedx", "honor", "audit", "verified", "staff",
+                           "professional", "Mozilla",
+                           # a fixture's session id that is the ORA sample block's id elsewhere
+                           "0a1b2c3d4e5f60718293a4b5c6d7e8f9"})
+_WORD = re.compile(r"[A-Za-z]+")
+# Where the fixtures' sources keep a person's details: key -> kind.
+_SENSITIVE_KEYS = {"username": "username", "target_username": "username", "user": "username",
+                   "email": "email", "user_email": "email", "ip": "ip", "agent": "user_agent",
+                   "user_agent": "user_agent", "referer": "referer", "session": "session"}
+
+
+def _looks_like(kind, value):
+    """Whether a value found in an event can be a detail of this kind (not a hostile test's junk)."""
+    if kind == "ip":
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            return False
+    if kind == "referer":
+        return value.startswith(("http://", "https://"))
+    if kind == "email":
+        return "@" in value
+    return True
+
+
+class SensitiveValues:
+    """Known sensitive values (and patterns of them), each with its kind(s)."""
+
+    def __init__(self, literals=None, patterns=None):
+        self.literals = dict(literals or {})  # value -> set of kinds
+        self.patterns = list(patterns or ())  # (compiled regex, kind)
+        self._regex = None
+
+    def copy(self):
+        return SensitiveValues({value: set(kinds) for value, kinds in self.literals.items()}, self.patterns)
+
+    def add(self, kind, *values, words=True):
+        """Add values of ``kind``; with ``words=False``, plain words ("response", a username
+        found in an event) are left out, as they are also ordinary parts of IRIs and names."""
+        for value in values:
+            if not words and isinstance(value, str) and _WORD.fullmatch(value):
+                continue
+            if isinstance(value, str) and len(value) >= MIN_LENGTH and value not in NOT_SENSITIVE:
+                self.literals.setdefault(value, set()).add(kind)
+                self._regex = None
+
+    def add_pattern(self, kind, pattern):
+        self.patterns.append((re.compile(pattern), kind))
+        self._regex = None
+
+    def add_sources(self, source):
+        """Every value a source event (or a tree of them) gives a person's detail under a known key."""
+        if isinstance(source, dict):
+            for key, value in source.items():
+                if key in _SENSITIVE_KEYS and isinstance(value, str):
+                    self.add(_SENSITIVE_KEYS[key], value, words=False)
+                else:
+                    self.add_sources(value)
+        elif isinstance(source, list):
+            for item in source:
+                self.add_sources(item)
+        elif isinstance(source, str) and source.lstrip().startswith("{"):
+            try:
+                self.add_sources(json.loads(source))
+            except ValueError:
+                pass
+
+    def kinds(self, value):
+        found = set(self.literals.get(value, ()))
+        found.update(kind for regex, kind in self.patterns if regex.fullmatch(value))
+        return found
+
+    def find(self, text):
+        """``(value, kinds)`` for every sensitive value in ``text`` (as a whole token, longest first)."""
+        if self._regex is None:
+            alternatives = [re.escape(v) for v in sorted(self.literals, key=len, reverse=True)]
+            alternatives += [regex.pattern for regex, _kind in self.patterns]
+            self._regex = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(alternatives) + r")(?![A-Za-z0-9])") \
+                if alternatives else None
+        if self._regex is None:
+            return
+        for match in self._regex.finditer(text):
+            yield match.group(0), self.kinds(match.group(0))
+
+
+SENSITIVE = SensitiveValues()
+"""Every test's sensitive values: what the fixtures and the families' samples use for people,
+their consumers' passwords, tokens and secrets. A test adds its own through ``pii_scan``."""
+SENSITIVE.add("ip", "172.18.0.1", "10.1.2.3", "10.0.0.1")
+SENSITIVE.add("user_agent", "Mozilla/5.0")
+SENSITIVE.add("session", "44c2f6b53a6aaf210797a56391a443bc", "visit-42", "guest-session-1", "another-visit")
+SENSITIVE.add_pattern("username", r"learner\d+")  # enrollment_event, test_integration.emit_enrollments
+SENSITIVE.add_pattern("session", r"session-\d+")  # test_integration.emit_enrollments
+SENSITIVE.add("password", "openedx-password", "very-secret-password", "s3cret", "redirect-secret", "secret-pw",
+              "a-brand-new-password", "learner-password")
+SENSITIVE.add("token", "caliper-token", "very-secret-token", "tok-123", "t0ken")
+SENSITIVE.add("secret", "test-secret", "property-tests", "sandbox-only-secret-key-not-for-production",
+              "an-hmac-secret-of-some-length", "another-hmac-secret-value")
+SENSITIVE.add_sources([json.loads(path.read_text()) for path in sorted(FIXTURES.rglob("*.json"))])
+
+
+_samples_added = []
+
+
+def _add_samples():
+    """The families' SAMPLES (their learners' usernames, IPs, agents, sessions), once."""
+    if not _samples_added:
+        from openedx_xapi.translator.registry import mapped_events, sample_for
+        SENSITIVE.add_sources([sample_for(name) for name in mapped_events()])
+        _samples_added.append(True)
+
+
+class PiiScan:
+    """One test's findings: sensitive values in log lines, and in documents that may not hold them."""
+
+    def __init__(self):
+        self.sensitive = SENSITIVE.copy()
+        self.log_lines = []
+        self.findings = []
+        self.documents_seen = 0
+
+    # -- documents --
+    def check_documents(self, documents, event, ctx, where="documents_for"):
+        """Record (and return) what ``documents``, made from ``event`` for ``ctx``, may not hold."""
+        own = self._own_values(event, ctx)
+        # The event's own details count as sensitive too, unless the event also carries them as
+        # ordinary data (a property test's random "ip" that is also a score, say).
+        ordinary = orjson.dumps([event.data, event.name, event.course_id, event.path, event.host,
+                                 {k: v for k, v in event.context.items() if k not in _SENSITIVE_KEYS}],
+                                default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        for kind, values in own.items():
+            self.sensitive.add(kind, *(v for v in values if v not in ordinary and _looks_like(kind, v)), words=False)
+        allowed_kinds = set(ctx.pii) | ({IDENTITY_PII[ctx.identity]} if ctx.identity in IDENTITY_PII else set())
+        text = orjson.dumps(documents, default=str).decode()
+        self.documents_seen += 1
+        found = []
+        for value, kinds in self.sensitive.find(text):
+            if any(kind in allowed_kinds and value in own.get(kind, ()) for kind in kinds):
+                continue
+            if value in ctx.lms_root_url:  # a referer that is the LMS's home page, say
+                continue
+            found.append(f"{where}: a document of {event.name} (pii={sorted(ctx.pii)}, identity={ctx.identity}) "
+                         f"holds {'/'.join(sorted(kinds))} {value!r}")
+        self.findings.extend(found)
+        return found
+
+    @staticmethod
+    def _own_values(event, ctx):
+        """The learner's own details, by kind: what a consumer's pii or identity may let through."""
+        own = {"username": {event.username}, "ip": {event.ip}, "user_agent": {event.agent},
+               "referer": {event.referer}, "session": {event.session}, "email": set()}
+        user_id = event.user_id
+        try:
+            if user_id is None and event.username:
+                user_id = ctx.actor_ids.user_id_for(event.username)
+            if user_id is not None and ctx.identity == "username":
+                own["username"].add(ctx.actor_ids.username(user_id))
+            if user_id is not None and ("email" in ctx.pii or ctx.identity == "mbox"):
+                own["email"].add(ctx.actor_ids.email(user_id))
+        except Exception:  # pylint: disable=broad-except  # no database in this test: nothing more is own
+            pass
+        return {kind: {v for v in values if v} for kind, values in own.items()}
+
+    # -- logs --
+    def check_log_text(self, text, where="log"):
+        found = [f"{where}: {'/'.join(sorted(kinds))} {value!r} in {text[:300]!r}"
+                 for value, kinds in self.sensitive.find(text)]
+        self.findings.extend(found)
+        return found
+
+    def check_log_file(self, path):
+        try:
+            text = Path(path).read_text(errors="replace")
+        except OSError:
+            return []
+        return [finding for line in text.splitlines() for finding in self.check_log_text(line, where=str(path))]
+
+    def check_logs(self):
+        return [finding for line in self.log_lines for finding in self.check_log_text(line)]
+
+
+class _Collect(logging.Handler):
+    def __init__(self, lines):
+        super().__init__(logging.DEBUG)
+        self.lines = lines
+        self.formatter = logging.Formatter()
+
+    def emit(self, record):
+        try:
+            text = record.getMessage()
+        except Exception:  # pylint: disable=broad-except
+            text = f"{record.msg} {record.args}"
+        if record.exc_info:
+            text += "\n" + self.formatter.formatException(record.exc_info)
+        if record.stack_info:
+            text += "\n" + record.stack_info
+        self.lines.append(text)
+
+
+@pytest.fixture(autouse=True)
+def pii_scan(monkeypatch):
+    """For every test: collect every log line of the plugin and check every document it makes
+    (through ``documents_for`` or ``translate``); at the end, fail the test if any holds a sensitive
+    value it may not (a log line: none; a document: only the learner's own, for a consumer that
+    lists that field in ``pii`` or uses the matching identity)."""
+    from openedx_xapi import cli, pipeline, translator
+    from openedx_xapi.router import tasks
+    _add_samples()
+    scan = PiiScan()
+    original_documents_for, original_translate = pipeline.documents_for, translator.translate
+
+    def documents_for(event, protocol, ctx):
+        documents = original_documents_for(event, protocol, ctx)
+        scan.check_documents(documents, event, ctx)
+        return documents
+
+    def translate(event, protocol, ctx):
+        documents = original_translate(event, protocol, ctx)
+        scan.check_documents(documents, event, ctx, where="translate")
+        return documents
+
+    documents_for.spied, translate.spied = original_documents_for, original_translate
+    for module in (pipeline, cli, tasks):
+        monkeypatch.setattr(module, "documents_for", documents_for)
+    monkeypatch.setattr(translator, "translate", translate)
+    for name, module in list(sys.modules.items()):  # the test modules' own imports of them
+        if module is not None and (name == "tests" or name.startswith("tests.")):
+            if getattr(module, "documents_for", None) is original_documents_for:
+                monkeypatch.setattr(module, "documents_for", documents_for)
+            if getattr(module, "translate", None) is original_translate:
+                monkeypatch.setattr(module, "translate", translate)
+
+    logger = logging.getLogger("openedx_xapi")
+    handler = _Collect(scan.log_lines)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield scan
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    scan.check_logs()
+    if scan.findings:
+        pytest.fail("sensitive values where they may not be:\n" + "\n".join(dict.fromkeys(scan.findings)),
+                    pytrace=False)
+
+
+@pytest.fixture
+def make_learner(db, pii_scan):
+    """A learner in the LMS's user table, whose username, email and password count as sensitive."""
+    from django.contrib.auth import get_user_model
+
+    def make(username, email=None, password="learner-password"):
+        email = f"{username}@example.com" if email is None else email
+        pii_scan.sensitive.add("username", username)
+        pii_scan.sensitive.add("email", email)
+        pii_scan.sensitive.add("password", password)
+        return get_user_model().objects.create_user(username=username, email=email, password=password)
+    return make
 
 
 @pytest.fixture
@@ -92,6 +366,8 @@ def point_celery_at(url):
     Celery keeps its connection pools once made, so they are forgotten too (not closed:
     kombu shares them between apps by URL)."""
     from sandbox.celery_app import app
+    # Celery reads CELERY_BROKER_URL from the environment before any other setting.
+    os.environ["CELERY_BROKER_URL"] = url
     app._pool = None  # pylint: disable=protected-access
     app.amqp._producer_pool = None  # pylint: disable=protected-access
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
@@ -114,7 +390,7 @@ def ralph(tmp_path):
 
 
 @pytest.fixture
-def celery_worker_factory(broker, transactional_db, tmp_path, settings):
+def celery_worker_factory(broker, transactional_db, tmp_path, settings, pii_scan):
     """Start Celery workers of the stand-in LMS sharing this test's database and broker.
 
     The worker reads its consumers from the ``SANDBOX_OPENEDX_XAPI`` environment
@@ -138,6 +414,7 @@ def celery_worker_factory(broker, transactional_db, tmp_path, settings):
     yield start
     for worker in started:
         worker.stop()
+        pii_scan.check_log_file(worker.log_path)
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,7 @@ class Received:
     path: str
     headers: dict
     body: bytes
+    status: int = 0  # what the server answered
 
     def json(self):
         return json.loads(self.body)
@@ -67,6 +68,7 @@ class ScriptedServer:
 
     def __init__(self, *replies):
         self.replies = list(replies) or [Reply()]
+        self.decide = None  # optionally, a function of the request body giving the Reply
         self.received = []
         self._lock = threading.Lock()
         owner = self
@@ -76,8 +78,11 @@ class ScriptedServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with owner._lock:
-                    owner.received.append(Received(self.command, self.path, dict(self.headers.items()), body))
-                    reply = owner.replies[min(len(owner.received), len(owner.replies)) - 1]
+                    request = Received(self.command, self.path, dict(self.headers.items()), body)
+                    owner.received.append(request)
+                    reply = owner.decide(body) if owner.decide else \
+                        owner.replies[min(len(owner.received), len(owner.replies)) - 1]
+                    request.status = reply.status
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:
@@ -440,4 +445,45 @@ def test_a_consumer_refusing_our_credentials_is_paused_not_hammered(serve, ctx, 
     assert sorted(p.json()[0]["id"] for p in server.posts()[1:]) == sorted([first["id"], second["id"]])
     assert wait_until(lambda: ConsumerStatus.objects.get(consumer="locked").delivered == 2, timeout=30)
     assert ConsumerStatus.objects.get(consumer="locked").last_success_at is not None
+    assert not DeadLetter.objects.exists()
+
+
+# --- batches: one bad document, or one conflict, costs only itself --------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_batch_is_bisected_and_only_the_bad_document_dead_lettered(serve, ctx, use_consumers):
+    from openedx_xapi.router.delivery import attempt
+
+    documents = [statement(ctx, user_id=n) for n in range(1, 12)]
+    bad = documents[7]["id"]
+    server = serve(Reply(200, b"[]"))
+    server.decide = lambda body: Reply(400, b"statement " + bad.encode() + b" is invalid") \
+        if bad in body.decode() else Reply(200, b"[]")
+    use_consumers({"name": "picky", "url": server.root + "/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}})
+
+    assert attempt("picky", documents, list(range(1, 12))) == []
+    delivered = [d["id"] for p in server.posts() if p.status == 200 for d in p.json()]
+    assert sorted(delivered) == sorted(d["id"] for d in documents if d["id"] != bad)
+    [letter] = DeadLetter.objects.all()
+    assert letter.documents == [documents[7]] and letter.user_id == 8 and letter.status_code == 400
+    assert "is invalid" in letter.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conflict_in_a_batch_does_not_lose_the_others(ralph, ctx, use_consumers):
+    """Ralph refuses a whole batch with 409 when one statement's id is stored with other content."""
+    from openedx_xapi.router.delivery import attempt
+    use_consumers({"name": "ralph", "url": ralph.url,
+                   "auth": {"type": "basic", "username": ralph.username, "password": ralph.password}})
+    stored = statement(ctx, user_id=1)
+    assert attempt("ralph", [stored], [1]) == []
+    changed = json.loads(json.dumps(stored))
+    changed["object"]["definition"]["extensions"]["https://w3id.org/xapi/acrossx/extensions/type"] = "honor"
+    others = [statement(ctx, user_id=n) for n in (2, 3, 4)]
+
+    assert attempt("ralph", [others[0], changed, *others[1:]], [2, 1, 3, 4]) == []
+    held = {s["id"]: s for s in fetch_statements(ralph)}
+    assert set(held) == {stored["id"], *(s["id"] for s in others)}
+    assert held[stored["id"]]["object"] == stored["object"]  # the LRS keeps the first version
     assert not DeadLetter.objects.exists()

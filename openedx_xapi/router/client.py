@@ -96,6 +96,7 @@ def outcome_of(response):
         # The LRS already holds a statement with this id. Ids are deterministic, so it is
         # this same source event, delivered before (perhaps translated by an earlier
         # release). xAPI statements are immutable: sending it again cannot change that.
+        # (For a batch of several, the router splits it first: see delivery.py.)
         return Outcome(True, status=status, reason="already stored")
     reason = f"HTTP {status}: {response.text[:500]}"
     if status in _RETRY_STATUSES or status >= 500:

@@ -1,28 +1,31 @@
 """The Celery tasks, run by the LMS's own Celery app (the plugin defines none).
 
-``route_event`` takes one raw event from the backend, and for each consumer that may
-see it: translates, validates and queues a ``deliver`` task. ``deliver`` POSTs the
-documents to the consumer and retries with exponential backoff and jitter when the
-consumer is unreachable or answers 408/429/5xx. What can never be sent is recorded as
-a :class:`~openedx_xapi.models.Rejection` (what cannot be translated or is invalid) or a
-:class:`~openedx_xapi.models.DeadLetter` (what the consumer refused, or never took), with
-its reason, and logged.
+``route_event`` receives the raw events the backend hands off, in micro-batches
+(celery-batches: a batch runs when it holds ``BATCH_SIZE`` events or ``BATCH_SECONDS``
+after it started, whichever comes first). For each event and each consumer that may see
+it, it translates and validates; then it sends each consumer's documents in batches of
+at most ``BATCH_SIZE``: one xAPI POST or one Caliper envelope per batch.
+
+``deliver`` sends a batch again later: a retry after a transient failure, or a dead
+letter an operator replays. What can never be sent is recorded as a
+:class:`~openedx_xapi.models.Rejection` (what cannot be read, translated or validated)
+or a :class:`~openedx_xapi.models.DeadLetter` (what the consumer refused or never took),
+with its reason, and logged. See ``delivery.py`` for what each answer leads to.
 """
 import logging
-import random
 
 import orjson
 from celery import shared_task
+from celery_batches import Batches
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from openedx_xapi import conf, consumers
 from openedx_xapi import filter as event_filter
 from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import StoredActorIds
-from openedx_xapi.models import DeadLetter, Rejection
+from openedx_xapi.models import Rejection
 from openedx_xapi.pipeline import Rejected, Skipped, documents_for
-from openedx_xapi.router import client, status
+from openedx_xapi.router.delivery import attempt, count
 from openedx_xapi.translator import TranslationContext
 
 log = logging.getLogger(__name__)
@@ -36,8 +39,23 @@ def context_for(consumer):
                               identity=consumer.identity, identity_secret=consumer.identity_secret)
 
 
-@shared_task(name="openedx_xapi.route_event", ignore_result=True, acks_late=True)
-def route_event(payload, consumer_names):
+@shared_task(base=Batches, name="openedx_xapi.route_event", ignore_result=True, acks_late=True,
+             flush_every=int(conf.get("BATCH_SIZE")), flush_interval=float(conf.get("BATCH_SECONDS")))
+def route_event(requests):
+    """``requests``: the buffered calls ``route_event(payload, consumer_names)``."""
+    outbox = {}  # consumer name -> ([documents], [user ids], {ids queued})
+    for request in requests:
+        try:
+            payload, consumer_names = request.args[0], request.args[1]
+            route_one(payload, consumer_names, outbox)
+        except Exception:  # pylint: disable=broad-except
+            # One bad event never costs the others in the batch.
+            log.exception("openedx_xapi: could not route an event")
+    for name, (documents, user_ids, _ids) in outbox.items():
+        send(name, documents, user_ids)
+
+
+def route_one(payload, consumer_names, outbox):
     try:
         event = parse_event(payload)
     except MalformedEvent as error:
@@ -56,58 +74,34 @@ def route_event(payload, consumer_names):
             record_rejection(rejection.stage, rejection.reason, consumer=name, event_name=event.name,
                              document=rejection.document or payload, user_id=event.user_id)
             continue
-        deliver.apply_async(args=(name, documents), kwargs={"user_id": event.user_id},
-                            queue=conf.get("CELERY_QUEUE"))
+        queued_documents, queued_users, queued_ids = outbox.setdefault(name, ([], [], set()))
+        for document in documents:
+            if document["id"] in queued_ids:
+                continue  # the same event twice in one batch (a redelivered message): one is enough
+            queued_ids.add(document["id"])
+            queued_documents.append(document)
+            queued_users.append(event.user_id)
 
 
-@shared_task(bind=True, name="openedx_xapi.deliver", ignore_result=True, acks_late=True, max_retries=None)
-def deliver(self, consumer_name, documents, user_id=None, first_error=None):
-    consumer = consumers.get_consumer(consumer_name)
-    if consumer is None:
-        dead_letter(consumer_name, documents, "the consumer is disabled or no longer configured",
-                    user_id=user_id, first_error=first_error, attempts=self.request.retries)
-        return
-    if status.is_paused(consumer_name):
-        dead_letter(consumer_name, documents, "the consumer is paused (it refused our credentials): fix them, "
-                    "resume it in the admin, then replay its dead letters", user_id=user_id)
-        return
-    outcome = client.send(consumer, documents)
-    if outcome.delivered:
-        log.info("openedx_xapi: delivered %d document(s) to %s%s", len(documents), consumer_name,
-                 f" ({outcome.reason})" if outcome.reason else "")
-        _count("delivered", len(documents))
-        status.delivered(consumer_name, len(documents))
-        return
-    attempts = self.request.retries
-    if outcome.status in (401, 403):
-        # Not hammered: the consumer is paused until an operator fixes the credentials.
-        status.pause(consumer_name, outcome.reason)
-    elif outcome.retry and attempts < int(conf.get("MAX_RETRIES")):
-        delay = outcome.retry_after if outcome.retry_after is not None else backoff(attempts)
-        log.warning("openedx_xapi: delivery to %s failed (%s); retry %d in %.1fs",
-                    consumer_name, outcome.reason, attempts + 1, delay)
-        _count("retried", len(documents))
-        status.retried(consumer_name, outcome.reason)
-        first_error = first_error or timezone.now().isoformat()
-        raise self.retry(countdown=delay, kwargs={"user_id": user_id, "first_error": first_error})
-    dead_letter(consumer_name, documents, f"{outcome.reason} (after {attempts + 1} attempt(s))",
-                user_id=user_id, status_code=outcome.status, first_error=first_error, attempts=attempts + 1)
+def send(consumer_name, documents, user_ids, attempts=0, first_error=None):
+    """Deliver in batches of at most BATCH_SIZE; schedule what must be retried."""
+    size = max(1, int(conf.get("BATCH_SIZE")))
+    for start in range(0, len(documents), size):
+        for retry in attempt(consumer_name, documents[start:start + size], user_ids[start:start + size],
+                             attempts, first_error):
+            deliver.apply_async(
+                args=(consumer_name, retry.documents),
+                kwargs={"user_ids": retry.user_ids, "attempts": attempts + 1,
+                        "first_error": first_error or timezone.now().isoformat()},
+                countdown=retry.delay, queue=conf.get("CELERY_QUEUE"))
 
 
-def dead_letter(consumer_name, documents, reason, user_id=None, status_code=None, first_error=None, attempts=1):
-    """Keep documents that could not be delivered, for an operator to retry. Never raises."""
-    log.warning("openedx_xapi: %d document(s) for %s dead-lettered: %s", len(documents), consumer_name,
-                reason[:1000])
-    _count("dead_lettered", len(documents))
-    status.dead_lettered(consumer_name, len(documents), reason)
-    now = timezone.now()
-    try:
-        DeadLetter.objects.create(
-            consumer=consumer_name, documents=documents, reason=reason, user_id=user_id, status_code=status_code,
-            event_name=_name_of_documents(documents), attempts=max(attempts, 1),
-            first_error_at=parse_datetime(first_error) if first_error else now, last_error_at=now)
-    except Exception:  # pylint: disable=broad-except
-        log.exception("openedx_xapi: could not store a dead letter")
+@shared_task(name="openedx_xapi.deliver", ignore_result=True, acks_late=True)
+def deliver(consumer_name, documents, user_ids=None, attempts=0, first_error=None):
+    """Send a batch again: a retry (``attempts`` so far), or a replayed dead letter."""
+    user_ids = user_ids if isinstance(user_ids, list) and len(user_ids) == len(documents) \
+        else [None] * len(documents)
+    send(consumer_name, documents, user_ids, attempts, first_error)
 
 
 def replay_dead_letters(dead_letters):
@@ -116,42 +110,23 @@ def replay_dead_letters(dead_letters):
     Each is deleted once queued: if delivery fails again, a new dead letter says why."""
     queued = 0
     for letter in dead_letters:
-        deliver.apply_async(args=(letter.consumer, letter.documents), kwargs={"user_id": letter.user_id},
+        deliver.apply_async(args=(letter.consumer, letter.documents),
+                            kwargs={"user_ids": [letter.user_id] * len(letter.documents)},
                             queue=conf.get("CELERY_QUEUE"))
         letter.delete()
         queued += 1
     return queued
 
 
-def _name_of_documents(documents):
-    """The verb (xAPI) or type/action (Caliper) of the first document, to filter dead letters by."""
-    first = documents[0] if documents else {}
-    if isinstance(first, dict):
-        verb = first.get("verb")
-        if isinstance(verb, dict) and isinstance(verb.get("id"), str):
-            return verb["id"][:255]
-        if isinstance(first.get("action"), str):
-            return f"{first.get('type', 'Event')}/{first['action']}"[:255]
-    return ""
-
-
-def backoff(attempts):
-    """Exponential backoff with full jitter: a random delay up to base * 2**attempts, capped."""
-    base, cap = float(conf.get("RETRY_BACKOFF_BASE")), float(conf.get("RETRY_BACKOFF_MAX"))
-    return random.uniform(0, min(cap, base * 2 ** attempts))
-
-
-def record_rejection(stage, reason, consumer="", event_name="", document=None, documents=None, user_id=None):
-    """Keep what could not be sent, and why; count it; log it. Never raises."""
+def record_rejection(stage, reason, consumer="", event_name="", document=None, user_id=None):
+    """Keep what could not be read, translated or validated, and why; count it; log it. Never raises."""
     log.warning("openedx_xapi: %s %s for %s: %s", stage, event_name or "event", consumer or "every consumer",
                 reason[:1000])
-    _count(f"rejected.{stage}")
+    count(f"rejected.{stage}")
     try:
-        items = documents if documents is not None else [document]
-        for item in items:
-            text = item if isinstance(item, str) else orjson.dumps(item, default=str).decode()
-            Rejection.objects.create(stage=stage, reason=reason, consumer=consumer, user_id=user_id,
-                                     event_name=event_name or _name_in(item), document=text)
+        text = document if isinstance(document, str) else orjson.dumps(document, default=str).decode()
+        Rejection.objects.create(stage=stage, reason=reason, consumer=consumer, user_id=user_id,
+                                 event_name=event_name or _name_in(document), document=text)
     except Exception:  # pylint: disable=broad-except
         log.exception("openedx_xapi: could not store a rejection")
 
@@ -162,12 +137,3 @@ def _name_in(item):
             if isinstance(item.get(key), str):
                 return item[key][:255]
     return ""
-
-
-def _count(metric, value=1):
-    """Report a counter to the LMS's monitoring (New Relic/Datadog via edx-django-utils)."""
-    try:
-        from edx_django_utils.monitoring import accumulate
-        accumulate(f"openedx_xapi.{metric}", value)
-    except Exception:  # pylint: disable=broad-except
-        pass
