@@ -15,10 +15,11 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import orjson
 
-from sandbox.services import start_redis
+from sandbox.services import start_celery_worker, start_ralph, start_redis
 
 COURSE = "course-v1:edX+DemoX+Demo_Course"
 WANTED = "edx.course.enrollment.activated"
@@ -31,9 +32,10 @@ ROW = "  {:<42}{:>8}{:>8}"
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="openedx-xapi-bench-") as tmp, start_redis(tmp) as redis_server:
-        consumer = {"name": "bench-lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xAPI/",
-                    "auth": {"type": "basic", "username": "bench", "password": "bench"}}
+    with tempfile.TemporaryDirectory(prefix="openedx-xapi-bench-") as tmp, start_redis(tmp) as redis_server, \
+            start_ralph(Path(tmp)) as lrs:
+        consumer = {"name": "bench-lrs", "protocol": "xapi", "url": lrs.url,
+                    "auth": {"type": "basic", "username": lrs.username, "password": lrs.password}}
         os.environ.update({
             "DJANGO_SETTINGS_MODULE": "sandbox.settings",
             "SANDBOX_DB": os.path.join(tmp, "lms.sqlite3"),
@@ -50,6 +52,7 @@ def main():
               f"{platform.system()} {platform.release()} {platform.machine()})")
         in_request(redis_server.url)
         translation()
+        end_to_end(Path(tmp), lrs)
     return 0
 
 
@@ -192,6 +195,75 @@ def translation():
         print(f"translation, events/s (one process), {label} ({kinds} names), N={STREAM}")
         for name, per_second in figures:
             print(ROW.format(name, f"{per_second:,.0f}", ""))
+
+
+# --- 3. end to end ------------------------------------------------------------------------
+
+E2E_BURST = 3000
+E2E_RATE, E2E_SECONDS = 500, 4
+E2E_LEARNERS = 500  # the learners the events come from (each gets an anonymous id once)
+
+
+def stored_statements(lrs):
+    """What Ralph has stored, read from its file (cheaper than paging through its API)."""
+    if not lrs.store_path.exists():
+        return []
+    return [json.loads(line) for line in lrs.store_path.read_text().splitlines() if line.strip()]
+
+
+def wait_for_count(lrs, expected, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(stored_statements(lrs)) >= expected:
+            return time.monotonic()
+        time.sleep(0.05)
+    return None
+
+
+def emit_enrollment(tracker, user_id):
+    context = {"course_id": COURSE, "org_id": "edX", "user_id": user_id, "host": "localhost:18000"}
+    with tracker.get_tracker().context("bench.request", context):
+        tracker.emit(WANTED, {"course_id": COURSE, "user_id": user_id, "mode": "audit"})
+
+
+def end_to_end(workdir, lrs):
+    """Statements per second into a real Ralph by one Celery worker, and emit-to-stored latency."""
+    from django.conf import settings
+    from eventtracking import tracker
+    env = {**os.environ, "SANDBOX_OPENEDX_XAPI": json.dumps(settings.OPENEDX_XAPI)}
+    print(f"end to end into a local Ralph LRS, one Celery worker (batches of "
+          f"{settings.OPENEDX_XAPI['BATCH_SIZE']}, {settings.OPENEDX_XAPI['BATCH_SECONDS']} s)")
+    with start_celery_worker("sandbox.celery_app", workdir, env=env, concurrency=1):
+        start = time.monotonic()
+        for i in range(E2E_BURST):
+            emit_enrollment(tracker, 100_000 + i % E2E_LEARNERS)
+        done = wait_for_count(lrs, E2E_BURST)
+        if done is None:
+            print(f"  burst of {E2E_BURST}: not all stored within the timeout "
+                  f"({len(stored_statements(lrs))} stored)")
+        else:
+            print(ROW.format(f"burst of {E2E_BURST} events, statements/s", f"{E2E_BURST / (done - start):,.0f}", ""))
+
+        before = len(stored_statements(lrs))
+        total = E2E_RATE * E2E_SECONDS
+        start = time.monotonic()
+        for i in range(total):
+            pause = start + i / E2E_RATE - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            emit_enrollment(tracker, 100_000 + i % E2E_LEARNERS)
+        wait_for_count(lrs, before + total)
+        latencies = []
+        for statement in stored_statements(lrs)[before:]:
+            emitted = datetime.fromisoformat(statement["timestamp"])
+            stored = datetime.fromisoformat(statement["stored"])
+            latencies.append((stored - emitted).total_seconds() * 1e9)
+        if latencies:
+            p50, p99 = percentiles(latencies)
+            print(ROW.format(f"emit-to-stored at {E2E_RATE}/s (ms), N={len(latencies)}",
+                             f"{p50 / 1000:.0f}", f"{p99 / 1000:.0f}"))
+        left = total - len(latencies)
+        print(f"  ({left} of {total} events left behind when the stream stopped)")
 
 
 if __name__ == "__main__":
