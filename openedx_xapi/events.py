@@ -83,14 +83,14 @@ def _load_json_line(line):
 
 def _from_tracker(raw):
     context = _as_dict(raw.get("context"), "context")
-    data = _payload(raw.get("data"))
+    data = payload_of(raw.get("data"))
     request = {key: context.get(key) for key in _REQUEST_FIELDS}
     return _build(raw.get("name"), raw.get("timestamp") or raw.get("time"), data, context, request)
 
 
 def _from_tracking_log(raw):
     context = _as_dict(raw.get("context"), "context")
-    data = _payload(raw.get("event"))
+    data = payload_of(raw.get("event"))
     request = {key: raw.get(key) or context.get(key) for key in _REQUEST_FIELDS}
     return _build(raw.get("name") or raw.get("event_type"), raw.get("time") or raw.get("timestamp"),
                   data, context, request)
@@ -106,21 +106,21 @@ def _build(name, timestamp, data, context, request):
         timestamp=_parse_timestamp(timestamp),
         data=data,
         context=context,
-        user_id=_user_id(context.get("user_id"), data.get("user_id")),
-        course_id=_text(context.get("course_id")) or _text(data.get("course_id")),
-        org_id=_text(context.get("org_id")),
-        username=_text(request["username"]) or _text(data.get("username")),
-        session=_text(request["session"]),
-        ip=_text(request["ip"]),
-        agent=_text(request["agent"]),
-        host=_text(request["host"]),
-        referer=_text(request["referer"]),
-        accept_language=_text(request["accept_language"]),
-        path=_text(request["path"]),
+        user_id=first_user_id(context.get("user_id"), data.get("user_id")),
+        course_id=text_or_none(context.get("course_id")) or text_or_none(data.get("course_id")),
+        org_id=text_or_none(context.get("org_id")),
+        username=text_or_none(request["username"]) or text_or_none(data.get("username")),
+        session=text_or_none(request["session"]),
+        ip=text_or_none(request["ip"]),
+        agent=text_or_none(request["agent"]),
+        host=text_or_none(request["host"]),
+        referer=text_or_none(request["referer"]),
+        accept_language=text_or_none(request["accept_language"]),
+        path=text_or_none(request["path"]),
     )
 
 
-def _payload(value):
+def payload_of(value):
     """The event's payload as a dict.
 
     Server events carry a dict. Browser events may carry a JSON string (sometimes an
@@ -166,19 +166,19 @@ def _parse_timestamp(value):
     return moment.astimezone(timezone.utc)
 
 
-def _user_id(*candidates):
+def first_user_id(*candidates):
     """The first usable user id: an int, or a string of digits. Booleans are not ids."""
     for value in candidates:
         if isinstance(value, bool):
             continue
-        if isinstance(value, int) and value >= 0:
+        if isinstance(value, int) and 0 <= value < 2**63:
             return value
         if isinstance(value, str) and value.isdigit() and len(value) < 20:
             return int(value)
     return None
 
 
-def _text(value):
+def text_or_none(value):
     """A non-empty string, or None."""
     if isinstance(value, str) and value:
         return value

@@ -2,6 +2,8 @@
 backend and the router, shared by the Celery worker and the command line."""
 import logging
 
+import orjson
+
 from openedx_xapi.identity import UnknownLearner
 from openedx_xapi.translator import TranslationError, Unmapped, translate
 from openedx_xapi.validator import validate
@@ -41,4 +43,8 @@ def documents_for(event, protocol, ctx):
         problems = validate(document, protocol, ctx.xapi_version)
         if problems:
             raise Rejected("invalid", "; ".join(problems), document)
+        try:
+            orjson.dumps(document)
+        except TypeError as error:  # e.g. an integer beyond 64 bits, which no consumer could read
+            raise Rejected("invalid", f"not serialisable as JSON: {error}") from None
     return documents

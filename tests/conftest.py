@@ -179,13 +179,16 @@ class PiiScan:
         own = self._own_values(event, ctx)
         # The event's own details count as sensitive too, unless the event also carries them as
         # ordinary data (a property test's random "ip" that is also a score, say).
-        ordinary = orjson.dumps([event.data, event.name, event.course_id, event.path, event.host,
-                                 {k: v for k, v in event.context.items() if k not in _SENSITIVE_KEYS}],
-                                default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        ordinary = json.dumps([event.data, event.name, event.course_id, event.path, event.host,
+                               {k: v for k, v in event.context.items() if k not in _SENSITIVE_KEYS}],
+                              default=str, ensure_ascii=False)
         for kind, values in own.items():
             self.sensitive.add(kind, *(v for v in values if v not in ordinary and _looks_like(kind, v)), words=False)
         allowed_kinds = set(ctx.pii) | ({IDENTITY_PII[ctx.identity]} if ctx.identity in IDENTITY_PII else set())
-        text = orjson.dumps(documents, default=str).decode()
+        try:
+            text = orjson.dumps(documents, default=str).decode()
+        except TypeError:  # e.g. an integer beyond 64 bits
+            text = json.dumps(documents, default=str, ensure_ascii=False)
         self.documents_seen += 1
         found = []
         for value, kinds in self.sensitive.find(text):
@@ -274,15 +277,16 @@ def pii_scan(monkeypatch):
         return documents
 
     documents_for.spied, translate.spied = original_documents_for, original_translate
-    for module in (pipeline, cli, tasks):
-        monkeypatch.setattr(module, "documents_for", documents_for)
-    monkeypatch.setattr(translator, "translate", translate)
-    for name, module in list(sys.modules.items()):  # the test modules' own imports of them
-        if module is not None and (name == "tests" or name.startswith("tests.")):
-            if getattr(module, "documents_for", None) is original_documents_for:
-                monkeypatch.setattr(module, "documents_for", documents_for)
-            if getattr(module, "translate", None) is original_translate:
-                monkeypatch.setattr(module, "translate", translate)
+    # Every module's own reference to them: the plugin's (pipeline, cli, router.tasks, ...) and the
+    # test modules'. (Not pipeline.translate: documents_for's own documents are checked once.)
+    for name, module in list(sys.modules.items()):
+        if module is None or name.split(".")[0] not in ("openedx_xapi", "tests"):
+            continue
+        if getattr(module, "documents_for", None) is original_documents_for:
+            monkeypatch.setattr(module, "documents_for", documents_for)
+        if module is not pipeline and getattr(module, "translate", None) is original_translate:
+            monkeypatch.setattr(module, "translate", translate)
+    assert cli.documents_for is tasks.documents_for is pipeline.documents_for is documents_for
 
     logger = logging.getLogger("openedx_xapi")
     handler = _Collect(scan.log_lines)

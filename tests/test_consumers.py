@@ -44,6 +44,7 @@ def test_secrets_are_not_in_the_repr():
     ({"auth": {"type": "digest"}}, "'auth.type' must be one of"),
     ({"courses": "course-v1:a+b+c"}, "'courses' must be a list"),
     ({"pii": "session"}, "'pii' must be a list"),
+    ({"courses": None}, "'courses' must be a list"),  # e.g. YAML "courses:" with no value: not "all"
     ({"colour": "blue"}, "unknown keys colour"),
     ({"xapi_version": "1.0"}, "'xapi_version'"),
     ({"pii": ["shoe_size"]}, "unknown: shoe_size"),

@@ -210,3 +210,14 @@ def test_each_pii_field_only_for_a_consumer_that_lists_it(field, value, ctx):
         assert value in str(document), (protocol, field)
         validator = validate_statement if protocol == "xapi" else validate_event
         assert validator(document) == []
+
+
+@pytest.mark.parametrize("value", [2**63, -2**63 - 1, 1.8446744073709552e19, "99999999999999999999", True, "1e3"])
+def test_integers_no_json_consumer_could_read_are_refused(value):
+    from openedx_xapi.translator.common import integer
+    assert integer(value) is None
+
+
+def test_integers_within_64_bits_are_kept():
+    from openedx_xapi.translator.common import integer
+    assert [integer(v) for v in (2**63 - 1, -2**63, 3.0, "42", " -7 ")] == [2**63 - 1, -2**63, 3, 42, -7]

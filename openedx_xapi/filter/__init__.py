@@ -7,6 +7,7 @@ request, on facts read cheaply from the raw event, to drop at once what nobody w
 and in the worker, with the configuration current there.
 """
 from openedx_xapi import consumers as consumer_config
+from openedx_xapi.events import first_user_id, payload_of, text_or_none
 from openedx_xapi.filter.restrictions import Facts, org_of
 from openedx_xapi.translator.registry import mapping_for
 
@@ -17,19 +18,17 @@ def facts_of_raw(raw):
     context = raw.get("context")
     if not isinstance(context, dict):
         context = {}
-    course_id = context.get("course_id")
-    course_id = course_id if isinstance(course_id, str) and course_id else None
-    org_id = context.get("org_id")
-    user_id = context.get("user_id")
-    if isinstance(user_id, str) and user_id.isdigit():
-        user_id = int(user_id)
-    host = context.get("host")
+    data = raw.get("data")
+    if not isinstance(data, dict):  # a browser payload: read as the worker will
+        data = payload_of(data)
+    # The same fallbacks as events.parse_event, so both sides decide alike.
+    course_id = text_or_none(context.get("course_id")) or text_or_none(data.get("course_id"))
     return Facts(
         name=name if isinstance(name, str) else None,
         course_id=course_id,
-        org_id=org_id if isinstance(org_id, str) and org_id else org_of(course_id),
-        site=host if isinstance(host, str) and host else None,
-        user_id=user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None,
+        org_id=text_or_none(context.get("org_id")) or org_of(course_id),
+        site=text_or_none(context.get("host")),
+        user_id=first_user_id(context.get("user_id"), data.get("user_id")),
     )
 
 

@@ -66,8 +66,15 @@ class _Set:
         if self.kind == "events":
             return self._regex is not None and self._regex(value) is not None
         if self.kind == "sites":
-            return value in self.values or value.split(":", 1)[0] in self.values
+            return value in self.values or _without_port(value) in self.values
         return value in self.values
+
+
+def _without_port(host):
+    """``lms.example.com:8000`` -> ``lms.example.com``; ``[::1]:8000`` -> ``[::1]``."""
+    if host.startswith("["):
+        return host[:host.find("]") + 1] if "]" in host else host
+    return host.split(":", 1)[0]
 
 
 _FACT_OF_KIND = {"courses": "course_id", "orgs": "org_id", "sites": "site", "users": "user_id",
@@ -92,8 +99,6 @@ class Restrictions:
                                    f"use {', '.join(KEYS)}")
         cleaned = {}
         for key, values in declared.items():
-            if values is None:
-                continue
             if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
                 raise RestrictionError(f"'{key}' must be a list")
             kind = key.removeprefix("exclude_")

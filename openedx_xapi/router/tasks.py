@@ -25,7 +25,7 @@ from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import StoredActorIds
 from openedx_xapi.models import Rejection
 from openedx_xapi.pipeline import Rejected, Skipped, documents_for
-from openedx_xapi.router.delivery import attempt, count
+from openedx_xapi.router.delivery import attempt, count, dead_letter
 from openedx_xapi.translator import TranslationContext
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,12 @@ def route_event(requests):
             # One bad event never costs the others in the batch.
             log.exception("openedx_xapi: could not route an event")
     for name, (documents, user_ids, _ids) in outbox.items():
-        send(name, documents, user_ids)
+        try:
+            send(name, documents, user_ids)
+        except Exception:  # pylint: disable=broad-except
+            # Never lose a batch silently: keep it for an operator, and go on with the others.
+            log.exception("openedx_xapi: could not send a batch to %s", name)
+            dead_letter(name, documents, user_ids, "the batch could not be sent (see the worker's log)")
 
 
 def route_one(payload, consumer_names, outbox):

@@ -68,12 +68,12 @@ def integer(value, ctx=None):
     """An int, from an int, an integral float or a string of digits."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    integral_float = isinstance(value, float) and value.is_integer()
+    digits = isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 19
+    if integral_float or digits:
+        value = int(value)
+    if isinstance(value, int) and -2**63 <= value < 2**63:  # what JSON consumers (and orjson) take
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 19:
-        return int(value)
     return None
 
 

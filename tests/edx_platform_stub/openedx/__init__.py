@@ -1,0 +1,1 @@
+"""A stand-in for edx-platform's package of the same name (tests only)."""
