@@ -49,6 +49,17 @@ def test_the_sample_translates_to_a_valid_document(protocol, name):
                 BaseXapiStatement(**statement)
 
 
+@pytest.mark.parametrize("name", mapped_events("caliper"))
+def test_every_caliper_sample_conforms_to_the_official_1edtech_schemas(name):
+    """An independent check of our Caliper validator (needs the reference copy of the schemas)."""
+    from .test_validator_caliper import schema_validator_factory
+    validator_for = schema_validator_factory()
+    for event in documents_for(parse_event(copy.deepcopy(sample_for(name))), "caliper", CTX):
+        problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+                    for e in validator_for(event["type"]).iter_errors(event)]
+        assert problems == [], event
+
+
 def _paths(node, prefix=()):
     """Every (path) to a value inside the sample's data and context."""
     if isinstance(node, dict):

@@ -56,6 +56,12 @@ def erb_is_valid(statement):
     return True
 
 
+def official_schema_problems(event):
+    from .test_validator_caliper import schema_validator_factory
+    validator = schema_validator_factory()(event["type"])
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(event)]
+
+
 def vocabulary(statement):
     return (statement["verb"]["id"], statement["object"].get("id"),
             statement["object"].get("definition", {}).get("type"))
@@ -88,6 +94,10 @@ def test_every_event_erb_maps_is_mapped_with_its_vocabulary(name, lms_ctx):
         assert ours, f"{name}: no {protocol} document"
         for document in ours:
             assert (validate_statement if protocol == "xapi" else validate_event)(document) == []
+            if protocol == "xapi":
+                BaseXapiStatement(**document)  # Ralph's model agrees
+            else:
+                assert official_schema_problems(document) == []
     erb = expected("xapi", name)
     if erb is None:
         return
