@@ -76,7 +76,9 @@ CELERY_TASK_IGNORE_RESULT = True
 # The plugin routes events in micro-batches (celery-batches): a worker must be allowed to
 # hold a whole batch, so prefetch is unlimited (0); see README "Workers".
 CELERY_WORKER_PREFETCH_MULTIPLIER = 0
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# How long (s) a message taken by a worker that then died waits before another worker gets
+# it (Redis transport); the fault tests shorten it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("SANDBOX_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Operators' overrides, as the LMS reads them from its YAML config into ENV_TOKENS.
