@@ -18,17 +18,21 @@ def facts_of_raw(raw):
     context = raw.get("context")
     if not isinstance(context, dict):
         context = {}
-    data = raw.get("data")
-    if not isinstance(data, dict):  # a browser payload: read as the worker will
-        data = payload_of(data)
-    # The same fallbacks as events.parse_event, so both sides decide alike.
-    course_id = text_or_none(context.get("course_id")) or text_or_none(data.get("course_id"))
+    course_id = text_or_none(context.get("course_id"))
+    user_id = first_user_id(context.get("user_id"))
+    if course_id is None or user_id is None:
+        # Fall back on the payload, as events.parse_event does, so both sides decide alike.
+        # (Only then: parsing a browser event's string payload is work the request rarely needs.)
+        data = raw.get("data")
+        data = data if isinstance(data, dict) else payload_of(data)
+        course_id = course_id or text_or_none(data.get("course_id"))
+        user_id = user_id if user_id is not None else first_user_id(data.get("user_id"))
     return Facts(
         name=name if isinstance(name, str) else None,
         course_id=course_id,
         org_id=text_or_none(context.get("org_id")) or org_of(course_id),
         site=text_or_none(context.get("host")),
-        user_id=first_user_id(context.get("user_id"), data.get("user_id")),
+        user_id=user_id,
     )
 
 
