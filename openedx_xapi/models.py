@@ -161,6 +161,10 @@ class DeadLetter(models.Model):
         return f"{len(self.documents)} document(s) for {self.consumer}: {self.reason[:60]}"
 
 
+CIRCUIT_CLOSED, CIRCUIT_OPEN, CIRCUIT_DRAINING = "closed", "open", "draining"
+CIRCUIT_STATES = [(CIRCUIT_CLOSED, "closed"), (CIRCUIT_OPEN, "open"), (CIRCUIT_DRAINING, "draining")]
+
+
 class ConsumerStatus(models.Model):
     """How delivery to one consumer goes (settings-declared consumers included, by name)."""
 
@@ -175,9 +179,41 @@ class ConsumerStatus(models.Model):
         default=False,
         help_text="Set when the consumer refused our credentials (401/403): nothing is sent to it, and what "
                   "comes meanwhile is dead-lettered, until an operator fixes the credentials and resumes it.")
+    parked = models.PositiveBigIntegerField(default=0, help_text="Documents parked so far while the circuit was open.")
+    circuit = models.CharField(
+        max_length=10, choices=CIRCUIT_STATES, default=CIRCUIT_CLOSED,
+        help_text="closed: deliveries go out. open: the consumer failed repeatedly; what comes is parked in the "
+                  "database and the consumer is probed with backoff. draining: it answered a probe; the parked "
+                  "documents are being sent, oldest first.")
+    circuit_changed_at = models.DateTimeField(null=True, blank=True)
+    failure_streak = models.PositiveIntegerField(
+        default=0, help_text="Failed deliveries in a row (5xx, timeouts, connection errors); reset by a success.")
+    next_probe_at = models.DateTimeField(null=True, blank=True)
+    probes = models.PositiveIntegerField(default=0, help_text="Probes sent since the circuit opened.")
+    lag_seconds = models.FloatField(
+        null=True, blank=True,
+        help_text="From the moment the LMS emitted the newest event of the last delivered batch to its delivery.")
 
     class Meta:
         verbose_name_plural = "consumer statuses"
 
     def __str__(self):
         return f"{self.consumer}: {'paused' if self.paused else 'active'}"
+
+
+class ParkedBatch(models.Model):
+    """Documents held for a consumer whose circuit is open; sent oldest first once it recovers."""
+
+    consumer = models.CharField(max_length=100, db_index=True)
+    documents = models.JSONField()
+    user_ids = models.JSONField(default=list)
+    emitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the LMS emitted the oldest event of the batch (for the lag).")
+    parked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "parked batches"
+
+    def __str__(self):
+        return f"{len(self.documents)} document(s) for {self.consumer}"

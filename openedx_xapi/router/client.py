@@ -122,3 +122,37 @@ def _retry_after(value):
     if not math.isfinite(seconds):
         return _MAX_RETRY_AFTER if seconds > 0 else None
     return min(max(0.0, seconds), _MAX_RETRY_AFTER)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a probe of a consumer found: ``up`` when it answered at all, without a 5xx or 429."""
+
+    up: bool
+    status: int | None
+    reason: str
+    url: str
+
+
+def probe(consumer):
+    """GET the consumer's xAPI ``about`` resource, or its Caliper endpoint; never raises.
+
+    Any answer but a 5xx or a 429 means the consumer is up (an LRS without ``about``
+    answers 404, and a Caliper endpoint may refuse GET with 405: both are alive); whether
+    it accepts our credentials and statements is the next delivery's business."""
+    url = consumer.about_url if consumer.protocol == "xapi" else consumer.statements_url
+    headers = {"X-Experience-API-Version": consumer.xapi_version} if consumer.protocol == "xapi" else {}
+    if consumer.auth_type == "bearer":
+        headers["Authorization"] = f"Bearer {consumer.token}"
+    auth = (consumer.username, consumer.password) if consumer.auth_type == "basic" else None
+    try:
+        response = session_for(consumer).get(
+            url, headers=headers, auth=auth, allow_redirects=False,
+            timeout=(float(conf.get("CONNECT_TIMEOUT")), float(conf.get("READ_TIMEOUT"))))
+    except requests.Timeout:
+        return Probe(False, None, "timed out", url)
+    except requests.RequestException as error:
+        return Probe(False, None, f"connection failed: {type(error).__name__}", url)
+    status = response.status_code
+    up = status < 500 and status != 429
+    return Probe(up, status, f"HTTP {status}" + ("" if up else f": {response.text[:200]}"), url)
