@@ -43,10 +43,16 @@ def context_for(consumer):
              flush_every=int(conf.get("BATCH_SIZE")), flush_interval=float(conf.get("BATCH_SECONDS")))
 def route_event(requests):
     """``requests``: the buffered calls ``route_event(payload, consumer_names)``."""
+    route_batch([request.args for request in requests])
+
+
+def route_batch(items):
+    """Route raw events, in this process: ``items`` is a list of ``(payload, consumer_names)``
+    (the payload as the backend serialised it, or a dict). Never raises."""
     outbox = {}  # consumer name -> ([documents], [user ids], {ids queued})
-    for request in requests:
+    for item in items:
         try:
-            payload, consumer_names = request.args[0], request.args[1]
+            payload, consumer_names = item[0], item[1]
             route_one(payload, consumer_names, outbox)
         except Exception:  # pylint: disable=broad-except
             # One bad event never costs the others in the batch.
