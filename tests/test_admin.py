@@ -338,13 +338,276 @@ def test_the_consumer_list_shows_delivery_and_resumes_a_paused_consumer(admin_cl
     from openedx_xapi.models import ConsumerStatus
     consumer = Consumer.objects.create(name="lrs", protocol="xapi", url="https://lrs.example.com/xAPI/",
                                        username="u", password="p")
-    html = admin_client.get("/admin/openedx_xapi/consumer/").content.decode()
-    assert "nothing sent yet" in html
+    response = admin_client.get("/admin/openedx_xapi/consumer/")
+    [row] = response.context["cl"].result_list
+    assert (row.status_delivered, row.status_circuit) == (None, None)  # nothing sent yet
     ConsumerStatus.objects.create(consumer="lrs", paused=True, delivered=7, dead_lettered=2,
                                   last_error="HTTP 401: bad credentials")
     html = admin_client.get("/admin/openedx_xapi/consumer/").content.decode()
-    assert "PAUSED (credentials refused); 7 delivered, 0 retried, 2 dead-lettered" in html
+    assert "paused (credentials refused)" in html
+    assert '<td class="field-delivered">7</td>' in html
+    assert '<a href="/admin/openedx_xapi/deadletter/?consumer=lrs">2</a>' in html
     response = admin_client.post("/admin/openedx_xapi/consumer/",
                                  {"action": "resume_delivery", "_selected_action": [consumer.pk]}, follow=True)
     assert "1 consumer(s) resumed" in response.content.decode()
     assert not ConsumerStatus.objects.get(consumer="lrs").paused
+    assert "Resumed delivery" in admin_client.get(change_url(consumer)).content.decode()  # in the audit log
+
+
+# --- delivery status: the consumer list and the dashboard ----------------------------------
+
+def make_statuses():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openedx_xapi.models import ConsumerStatus, DeadLetter, ParkedBatch
+    now = timezone.now()
+    Consumer.objects.create(name="lrs", protocol="xapi", url="https://lrs.example.com/xAPI/",
+                            username="u", password="p")
+    Consumer.objects.create(name="quiet", protocol="xapi", url="https://quiet.example.com/xAPI/",
+                            username="u", password="p")
+    ConsumerStatus.objects.create(consumer="lrs", delivered=1234, retried=5, parked=40, dead_lettered=3,
+                                  last_success_at=now - timedelta(minutes=5), last_error_at=now,
+                                  last_error="connection failed: ConnectionError", circuit="open",
+                                  failure_streak=4, probes=2, next_probe_at=now + timedelta(seconds=30),
+                                  lag_seconds=0.42)
+    ConsumerStatus.objects.create(consumer="settings-lrs", delivered=10, last_success_at=now, lag_seconds=150)
+    ConsumerStatus.objects.create(consumer="gone", delivered=1)
+    ParkedBatch.objects.create(consumer="lrs", documents=[{"id": "a"}, {"id": "b"}])
+    DeadLetter.objects.create(consumer="lrs", documents=[{"id": "c"}], reason="HTTP 503: down", status_code=503,
+                              first_error_at=now, last_error_at=now)
+
+
+def test_the_consumer_list_shows_every_delivery_count_lag_and_circuit(admin_client):
+    make_statuses()
+    response = admin_client.get("/admin/openedx_xapi/consumer/")
+    html = response.content.decode()
+    for header in ("delivered", "retried", "parked", "dead-lettered", "last success", "last error", "lag",
+                   "circuit"):
+        assert f">{header.capitalize()}</a>" in html or f">{header.capitalize()}</span>" in html, header
+    for cell in ('<td class="field-delivered">1234</td>', '<td class="field-retried">5</td>',
+                 '<td class="field-parked">40</td>', '<td class="field-lag">0.4 s</td>'):
+        assert cell in html, cell
+    assert "OPEN after 4 failure(s) in a row; 2 probe(s), next at" in html
+    assert "connection failed: ConnectionError" in html
+    quiet_row = html[html.index(">quiet</a>"):]
+    assert '<td class="field-circuit">closed</td>' in quiet_row and '<td class="field-lag">-</td>' in quiet_row
+    ordered = admin_client.get("/admin/openedx_xapi/consumer/", {"o": "-5"})  # by delivered, descending
+    assert [c.name for c in ordered.context["cl"].result_list] == ["lrs", "quiet"]
+
+
+def test_the_dashboard_shows_settings_and_admin_consumers_and_what_is_left(admin_client, use_consumers):
+    use_consumers({"name": "settings-lrs", "url": "https://other.example.com/xAPI/",
+                   "auth": {"username": "u", "password": "p"}})
+    make_statuses()
+    response = admin_client.get(reverse("admin:openedx_xapi_consumer_dashboard"))
+    assert response.status_code == 200
+    rows = {row.name: row for row in response.context["rows"]}
+    assert sorted(rows) == ["gone", "lrs", "quiet", "settings-lrs"]
+    assert (rows["lrs"].source, rows["settings-lrs"].source, rows["gone"].source) == ("admin", "settings", "removed")
+    assert (rows["lrs"].health, rows["quiet"].health, rows["settings-lrs"].health) == ("open", "idle", "ok")
+    assert (rows["lrs"].waiting_batches, rows["lrs"].dead_letters) == (1, 1)
+    assert rows["settings-lrs"].lag == "2 min"
+    html = response.content.decode()
+    assert "1 needs attention" in html
+    row = html[html.index('id="status-lrs"'):html.index('id="status-quiet"')]
+    assert '<td class="number delivered">1234</td>' in row and '<td class="number parked">40</td>' in row
+    assert "OPEN after 4 failure(s) in a row" in row and "/admin/openedx_xapi/deadletter/?consumer=lrs" in row
+    assert reverse("admin:openedx_xapi_consumer_test_connection", args=[rows["lrs"].consumer_pk]) in row
+
+
+def test_the_dashboard_needs_the_permission_to_view_consumers(client, django_user_model):
+    staff = django_user_model.objects.create_user("operator", password="operator-pw", is_staff=True)
+    client.force_login(staff)
+    assert client.get(reverse("admin:openedx_xapi_consumer_dashboard")).status_code == 403
+    client.logout()
+    assert client.get(reverse("admin:openedx_xapi_consumer_dashboard")).status_code == 302  # to the sign-in page
+
+
+# --- the consumer form: fields per protocol and authentication, and its audit log ----------
+
+def test_the_form_loads_its_script_and_says_when_each_field_applies(admin_client):
+    html = admin_client.get(ADD_URL).content.decode()
+    assert "/static/openedx_xapi/admin/consumer_form.js" in html
+    assert "Only the fields of the chosen authentication are used" in html
+    assert "Basic authentication only." in html and "Bearer authentication only." in html
+    assert "xAPI consumers only." in html and "The 'hmac' identity only" in html
+
+
+def test_switching_to_a_bearer_token_forgets_the_password(admin_client):
+    consumer = add_consumer(admin_client)
+    response = admin_client.post(change_url(consumer), form_data(auth_type="bearer", token=TOKEN, password=""))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    consumer.refresh_from_db()
+    assert (consumer.auth_type, consumer.token, consumer.username) == ("bearer", TOKEN, "")
+    assert not consumer.password
+    response = admin_client.post(change_url(consumer), form_data(identity="hmac", identity_secret="x" * 20,
+                                                                  auth_type="bearer", token=""))
+    assert response.status_code == 302
+    response = admin_client.post(change_url(consumer), form_data(identity="anonymous", auth_type="bearer", token=""))
+    assert response.status_code == 302
+    consumer.refresh_from_db()
+    assert not consumer.identity_secret and consumer.token == TOKEN
+
+
+def test_the_consumer_page_shows_who_changed_it_and_when(admin_client, admin_user):
+    consumer = add_consumer(admin_client)
+    # (A browser also posts the initial values of the fields whose default is callable.)
+    admin_client.post(change_url(consumer), form_data(password="", url="https://lrs2.example.com/xAPI/",
+                                                      **{"initial-restrictions": "{}", "initial-pii": "[]"}))
+    admin_client.post(change_url(consumer), form_data(password="a-brand-new-password", url="https://lrs2.example.com/xAPI/",
+                                                      **{"initial-restrictions": "{}", "initial-pii": "[]"}))
+    html = admin_client.get(change_url(consumer)).content.decode()
+    changes = html[html.index('class="openedx-xapi-changes"'):]
+    changes = changes[:changes.index("</table>")]
+    assert changes.count(f"<td>{admin_user.username}</td>") == 3
+    assert changes.index("Changed Password.") < changes.index("Changed Endpoint URL.") < changes.index("Added.")
+    assert PASSWORD not in html and "a-brand-new-password" not in html
+    assert f"/admin/openedx_xapi/consumer/{consumer.pk}/history/" in html
+    assert "nothing sent yet" in html  # the delivery status, on the change page too
+
+
+# --- testing the connection, against a real Ralph LRS -----------------------------------------
+
+@pytest.fixture
+def ralph_consumer(ralph):
+    return Consumer.objects.create(name="ralph", protocol="xapi", url=ralph.url, username=ralph.username,
+                                   password=ralph.password)
+
+
+def test_the_connection_test_probes_the_lrs(admin_client, ralph, ralph_consumer):
+    url = reverse("admin:openedx_xapi_consumer_test_connection", args=[ralph_consumer.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "Also send one test statement" in page.content.decode()
+    html = admin_client.post(url, {}).content.decode()
+    assert 'data-ok="true"' in html and "HTTP 404" in html and "it has no xAPI About resource" in html
+    from sandbox.services import fetch_statements
+    assert fetch_statements(ralph) == []  # a probe sends nothing
+
+    html = admin_client.post(url, {"send_test_statement": "on"}).content.decode()
+    assert '<strong id="send-outcome">accepted</strong>' in html
+    [stored] = fetch_statements(ralph)
+    assert stored["actor"]["account"]["name"] == "openedx-xapi-connection-test"
+    assert stored["id"] in html
+    history = admin_client.get(change_url(ralph_consumer)).content.decode()
+    assert "Tested the connection: reachable (HTTP 404); test statement accepted" in history
+
+
+def test_the_connection_test_shows_refused_credentials_and_a_dead_endpoint(admin_client, ralph, ralph_consumer):
+    from sandbox.services import free_port
+    ralph_consumer.password = "not-the-password"
+    ralph_consumer.save()
+    url = reverse("admin:openedx_xapi_consumer_test_connection", args=[ralph_consumer.pk])
+    html = admin_client.post(url, {"send_test_statement": "on"}).content.decode()
+    assert 'data-ok="false"' in html and "NOT accepted" in html and "HTTP 401" in html
+
+    ralph_consumer.url = f"http://127.0.0.1:{free_port()}/xAPI/"
+    ralph_consumer.save()
+    html = admin_client.post(url, {}).content.decode()
+    assert 'data-ok="false"' in html and "NOT reachable" in html and "connection failed" in html
+
+
+@pytest.mark.parametrize("protocol, version", [("xapi", "1.0.3"), ("xapi", "2.0.0"), ("caliper", "1.0.3")])
+def test_the_test_document_is_valid(protocol, version):
+    from openedx_xapi.admin_views import test_document
+    from openedx_xapi.consumers import ConsumerConfig
+    from openedx_xapi.validator import validate
+    config = ConsumerConfig(name="t", protocol=protocol, url="https://lrs.example.com/xAPI/", auth_type="bearer",
+                            token="tok-123", xapi_version=version)
+    document = test_document(config)
+    assert validate(document, protocol, version) == []
+    assert document["id"] != test_document(config)["id"]
+
+
+# --- support: a learner's anonymous ids, and back ---------------------------------------------
+
+def test_the_learner_lookup_needs_the_permission_to_view_anonymous_ids(client, django_user_model):
+    from django.contrib.auth.models import Permission
+    staff = django_user_model.objects.create_user("support", password="support-pw", is_staff=True)
+    client.force_login(staff)
+    url = reverse("admin:openedx_xapi_actorid_lookup")
+    assert client.get(url).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_actorid"))
+    assert client.get(url).status_code == 200
+
+
+def test_the_learner_lookup_goes_from_a_learner_to_their_ids_and_back(admin_client, make_learner, use_consumers):
+    learner = make_learner("alice", email="alice@example.org")
+    other = make_learner("bob")
+    xapi_id = ActorId.objects.create(user_id=learner.pk, kind="xapi").anonymous_id
+    ActorId.objects.create(user_id=other.pk, kind="xapi")
+    use_consumers({"name": "anon", "url": "https://lrs.example.com/xAPI/", "auth": {"username": "u", "password": "p"}},
+                  {"name": "keyed", "url": "https://lrs.example.com/xAPI/", "auth": {"username": "u", "password": "p"},
+                   "identity": {"type": "hmac", "secret": "an-hmac-secret-of-some-length"}},
+                  {"name": "cal", "protocol": "caliper", "url": "https://c.example.com/",
+                   "auth": {"type": "bearer", "token": "tok-123"}})
+    url = reverse("admin:openedx_xapi_actorid_lookup")
+    before = ActorId.objects.count()
+    for query in (str(learner.pk), "alice", "ALICE@example.org"):
+        response = admin_client.get(url, {"learner": query})
+        report = response.context["report"]
+        assert report["user"] == learner, query
+        assert report["kinds"] == [("xapi", str(xapi_id)), ("caliper", None)]
+        actors = {name: actor for name, _protocol, _identity, actor in report["receives"]}
+        assert actors["anon"] == str(xapi_id) and actors["cal"] is None
+        assert len(actors["keyed"]) == 36 and actors["keyed"] != str(xapi_id)
+    assert ActorId.objects.count() == before  # nothing created by looking
+    html = response.content.decode()
+    assert str(xapi_id) in html and "none yet" in html
+
+    response = admin_client.get(url, {"anonymous_id": f"  {xapi_id} "})
+    assert response.context["reverse_found"]["user_id"] == learner.pk
+    assert response.context["report"]["user"] == learner
+    assert f"is the <strong>xapi</strong> id of user\n      <strong>{learner.pk}</strong>" in response.content.decode()
+
+    missing = admin_client.get(url, {"anonymous_id": "6f1c0a33-8c5a-4b1f-9a53-0a7c4f3b2d10"})
+    assert missing.context["report"] is None and "is none of the anonymous ids" in missing.content.decode()
+    assert admin_client.get(url, {"learner": "nobody"}).context["report"] is None
+
+
+# --- one dead letter: its answer, retry and discard -------------------------------------------
+
+def test_a_dead_letter_page_shows_the_answer_and_retries_it(admin_client, flush_redis):
+    from django.contrib.admin.models import LogEntry
+
+    from openedx_xapi.models import DeadLetter
+    first, second = make_dead_letters()
+    page = admin_client.get(f"/admin/openedx_xapi/deadletter/{first.pk}/change/").content.decode()
+    assert "The endpoint&#x27;s answer" in page and "HTTP 400" in page and "HTTP 400: bad statement" in page
+    retry = reverse("admin:openedx_xapi_deadletter_retry", args=[first.pk])
+    discard = reverse("admin:openedx_xapi_deadletter_discard", args=[second.pk])
+    assert f'action="{retry}"' in page
+    assert admin_client.get(retry).status_code == 405  # only a POST changes anything
+
+    response = admin_client.post(retry, follow=True)
+    assert "Queued for delivery again: 1 document(s) for lrs" in response.content.decode()
+    [message] = [json.loads(raw) for raw in flush_redis.lrange("celery", 0, -1)]
+    assert json.loads(base64.b64decode(message["body"]))[0] == ["lrs", first.documents]
+    response = admin_client.post(discard, follow=True)
+    assert "Discarded: 1 document(s) for caliper" in response.content.decode()
+    assert not DeadLetter.objects.exists()
+    logged = LogEntry.objects.filter(content_type__model="deadletter").order_by("action_time")
+    assert [(entry.object_id, entry.action_flag) for entry in logged] == [(str(first.pk), 2), (str(second.pk), 3)]
+
+
+def test_the_dead_letter_actions_need_the_delete_permission(client, django_user_model):
+    from django.contrib.auth.models import Permission
+    first, _second = make_dead_letters()
+    staff = django_user_model.objects.create_user("viewer", password="viewer-pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_deadletter"))
+    client.force_login(staff)
+    page = client.get(f"/admin/openedx_xapi/deadletter/{first.pk}/change/").content.decode()
+    assert "Retry delivery" not in page
+    assert client.post(reverse("admin:openedx_xapi_deadletter_retry", args=[first.pk])).status_code == 403
+    assert client.post(reverse("admin:openedx_xapi_deadletter_discard", args=[first.pk])).status_code == 403
+    first.refresh_from_db()
+
+
+@pytest.mark.parametrize("answer, expected", [("refused", ["lrs"]), ("unavailable", ["caliper"]),
+                                              ("credentials", []), ("no_answer", [])])
+def test_dead_letters_are_filtered_by_the_kind_of_answer(admin_client, answer, expected):
+    make_dead_letters()
+    response = admin_client.get("/admin/openedx_xapi/deadletter/", {"answer": answer})
+    assert [letter.consumer for letter in response.context["cl"].result_list] == expected
+    assert "refused the documents (4xx)" in response.content.decode()
