@@ -25,5 +25,7 @@ class OpenedxXapiConfig(AppConfig):
 
     def ready(self):
         # Register the Celery tasks, the system checks and the signal receivers.
-        from . import checks, signals  # noqa: F401
+        from . import checks, eventbus, signals  # noqa: F401
         from .router import tasks  # noqa: F401
+        if eventbus.enabled():  # events come from the Open edX event bus (docs/deployment.rst)
+            eventbus.connect()

@@ -365,3 +365,98 @@ def start_celery_worker(
         return " ready." in service.log_path.read_text(errors="replace")
 
     return _wait_until(service, ready)
+
+
+# --- RabbitMQ ----------------------------------------------------------------
+
+
+def start_rabbitmq(workdir: Path, port: int | None = None) -> Service:
+    """Start a private RabbitMQ node (Debian's rabbitmq-server) on 127.0.0.1:port.
+
+    Nothing of the system service is used: the node has its own name, ports, Erlang
+    port mapper (epmd, started here in the same process group so it stops with the
+    node), cookie, database and logs, all under workdir/rabbitmq-PORT. The broker URL
+    is ``amqp://guest:guest@127.0.0.1:PORT//`` (guest may log in from localhost).
+    Starting takes ~5-10 s.
+    """
+    port = port or free_port()
+    home = Path(workdir) / f"rabbitmq-{port}"
+    (home / "mnesia").mkdir(parents=True, exist_ok=True)
+    (home / "log").mkdir(exist_ok=True)
+    (home / "rabbitmq.conf").write_text("loopback_users.guest = true\n")
+    (home / "enabled_plugins").write_text("[].\n")
+    epmd_port, dist_port = free_port(), free_port()
+    binary = os.environ.get("RABBITMQ_SERVER") or "/usr/lib/rabbitmq/bin/rabbitmq-server"
+    script = (
+        f'epmd -port {epmd_port} -address {HOST} & '
+        f'for i in $(seq 50); do epmd -port {epmd_port} -names >/dev/null 2>&1 && break; sleep 0.1; done; '
+        f'exec "{binary}"'
+    )
+    env = {
+        **os.environ,
+        "HOME": str(home),  # the Erlang cookie
+        "ERL_EPMD_PORT": str(epmd_port),
+        "ERL_EPMD_ADDRESS": HOST,
+        "RABBITMQ_NODENAME": f"openedx-xapi-{port}@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS": HOST,
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_DIST_PORT": str(dist_port),
+        "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(home / "log"),
+        "RABBITMQ_LOGS": "-",  # to stdout, i.e. our log file
+        "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+        "RABBITMQ_PID_FILE": str(home / "rabbitmq.pid"),
+    }
+    service = _spawn(
+        "rabbitmq",
+        ["/bin/sh", "-c", script],
+        workdir,
+        f"rabbitmq-{port}.log",
+        env=env,
+        cwd=home,
+        url=f"amqp://guest:guest@{HOST}:{port}//",
+        port=port,
+    )
+
+    def ready() -> bool:
+        return "Server startup complete" in service.log_path.read_text(errors="replace")
+
+    return _wait_until(service, ready, timeout=max(START_TIMEOUT, 60.0))
+
+
+# --- Open edX event bus consumers ----------------------------------------------
+
+
+def start_event_bus_consumer(
+    workdir: Path,
+    env: dict,
+    consumer_name: str,
+    topic: str = "analytics",
+    group: str = "openedx_xapi",
+    extra: dict | None = None,
+) -> Service:
+    """Start ``manage.py consume_events -t topic -g group`` of the stand-in LMS.
+
+    ``env`` is merged over os.environ: it must set SANDBOX_EVENT_BUS_URL (see
+    sandbox/eventbus.py) and the database/consumer settings. ``extra`` goes to the
+    consumer class (``--extra``), with ``consumer_name`` added. Ready when the
+    plugin's batching consumer logs that it is consuming.
+    """
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sandbox.settings", **env}
+    pythonpath = [str(PROJECT_ROOT)]
+    if full_env.get("PYTHONPATH"):
+        pythonpath.append(full_env["PYTHONPATH"])
+    full_env["PYTHONPATH"] = os.pathsep.join(pythonpath)
+    options = {"consumer_name": consumer_name, **(extra or {})}
+    args = [
+        sys.executable, PROJECT_ROOT / "sandbox" / "manage.py", "consume_events",
+        "-t", topic, "-g", group, "--extra", json.dumps(options),
+    ]  # fmt: skip
+    service = _spawn("event bus consumer", args, workdir, f"consumer-{consumer_name}.log", env=full_env)
+    service.consumer_name = consumer_name
+
+    def ready() -> bool:
+        return f"as {consumer_name} in group" in service.log_path.read_text(errors="replace")
+
+    return _wait_until(service, ready)

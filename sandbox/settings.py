@@ -98,3 +98,7 @@ INSTALLED_APPS.extend(get_plugin_apps("lms.djangoapp"))
 ENV_TOKENS = {"OPENEDX_XAPI": OPENEDX_XAPI}
 add_plugins(__name__, "lms.djangoapp", "common")
 add_plugins(__name__, "lms.djangoapp", "production")
+
+from sandbox import eventbus  # noqa: E402  (the event bus hand-off, when SANDBOX_EVENT_BUS_URL is set)
+
+eventbus.apply(globals())
