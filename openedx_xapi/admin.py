@@ -82,7 +82,7 @@ class ConsumerAdmin(admin.ModelAdmin):
     form = ConsumerForm
     change_form_template = "openedx_xapi/admin/consumer_change_form.html"
     change_list_template = "openedx_xapi/admin/consumer_change_list.html"
-    list_display = ("name", "protocol", "enabled", "restricted_to", "delivered", "retried", "parked",
+    list_display = ("name", "kind", "enabled", "restricted_to", "delivered", "retried", "parked",
                     "dead_lettered", "last_success", "last_error", "lag", "circuit", "modified")
     actions = ["resume_delivery"]
     list_filter = ("protocol", "enabled")
@@ -124,6 +124,10 @@ class ConsumerAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    @admin.display(description="protocol", ordering="protocol")
+    def kind(self, consumer):
+        return "Caliper" if consumer.protocol == "caliper" else f"xAPI {consumer.xapi_version}"
+
     # -- the delivery status columns --
     @admin.display(description="delivered", ordering="status_delivered")
     def delivered(self, consumer):
@@ -147,7 +151,8 @@ class ConsumerAdmin(admin.ModelAdmin):
 
     @admin.display(description="last success", ordering="status_last_success_at")
     def last_success(self, consumer):
-        return _status(consumer, "last_success_at") or "-"
+        when = _status(consumer, "last_success_at")
+        return f"{when:%Y-%m-%d %H:%M:%S}" if when else "-"
 
     @admin.display(description="last error")
     def last_error(self, consumer):
@@ -174,7 +179,7 @@ class ConsumerAdmin(admin.ModelAdmin):
     def delivery_status(self, consumer):
         found = ConsumerStatus.objects.filter(consumer=consumer.name).first()
         dashboard = reverse(f"{self.admin_site.name}:openedx_xapi_consumer_dashboard")
-        return format_html('{} <a href="{}">Dashboard</a>', describe_status(found), dashboard)
+        return format_html('<p>{}</p><p><a href="{}">Dashboard</a></p>', describe_status(found), dashboard)
 
     @admin.display(description="recent changes")
     def recent_changes(self, consumer):

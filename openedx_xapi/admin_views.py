@@ -347,7 +347,7 @@ def learner_report(user):
     for config in consumers.get_consumers():
         receives.append((config.name, config.protocol, config.identity, actor_of(user, config)))
     kept = {
-        "dead letters": DeadLetter.objects.filter(user_id=user.pk).count(),
+        "dead_letters": DeadLetter.objects.filter(user_id=user.pk).count(),
         "rejections": Rejection.objects.filter(user_id=user.pk).count(),
     }
     return {"user": user, "kinds": kinds, "receives": receives, "kept": kept}

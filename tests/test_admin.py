@@ -383,7 +383,7 @@ def test_the_consumer_list_shows_every_delivery_count_lag_and_circuit(admin_clie
     make_statuses()
     response = admin_client.get("/admin/openedx_xapi/consumer/")
     html = response.content.decode()
-    for header in ("delivered", "retried", "parked", "dead-lettered", "last success", "last error", "lag",
+    for header in ("protocol", "delivered", "retried", "parked", "dead-lettered", "last success", "last error", "lag",
                    "circuit"):
         assert f">{header.capitalize()}</a>" in html or f">{header.capitalize()}</span>" in html, header
     for cell in ('<td class="field-delivered">1234</td>', '<td class="field-retried">5</td>',
@@ -555,6 +555,8 @@ def test_the_learner_lookup_goes_from_a_learner_to_their_ids_and_back(admin_clie
     assert ActorId.objects.count() == before  # nothing created by looking
     html = response.content.decode()
     assert str(xapi_id) in html and "none yet" in html
+    assert report["kept"] == {"dead_letters": 0, "rejections": 0}
+    assert "0 dead letter(s), 0 rejected event(s)" in " ".join(html.split())
 
     response = admin_client.get(url, {"anonymous_id": f"  {xapi_id} "})
     assert response.context["reverse_found"]["user_id"] == learner.pk
