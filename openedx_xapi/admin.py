@@ -13,13 +13,27 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from openedx_xapi import admin_views
+from openedx_xapi.consumers import PII_FIELDS
 from openedx_xapi.models import ActorId, Consumer, ConsumerStatus, DeadLetter, Rejection
 
 _SECRET_FIELDS = ("password", "token", "identity_secret")
 
 
+PII_LABELS = {
+    "username": "username", "email": "email address", "ip": "IP address", "user_agent": "browser (user agent)",
+    "referer": "referring page (referer)", "session": "session id",
+}
+
+
 class ConsumerForm(forms.ModelForm):
-    """Secrets are write-only: the page never shows them, and a blank field keeps the stored one."""
+    """Secrets are write-only: the page never shows them, and a blank field keeps the stored one.
+    Personal data is ticked in a list rather than typed as JSON."""
+
+    pii = forms.MultipleChoiceField(
+        label="personal data allowed", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(name, PII_LABELS.get(name, name)) for name in PII_FIELDS],
+        help_text="What this consumer may receive besides the anonymous actor; none by default. The 'mbox' "
+                  "identity needs the email address, the 'username' identity the username.")
 
     class Meta:
         model = Consumer
@@ -49,6 +63,9 @@ class ConsumerForm(forms.ModelForm):
 
     def clean_token(self):
         return self._clean_secret("token")
+
+    def clean_pii(self):
+        return list(self.cleaned_data.get("pii") or [])
 
     def clean_identity_secret(self):
         return self._clean_secret("identity_secret")

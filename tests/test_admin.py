@@ -41,7 +41,6 @@ def form_data(**overrides):
         "restrictions": "{}",
         "identity": "anonymous",
         "identity_secret": "",
-        "pii": "[]",
         "_save": "Save",
     }
     data.update(overrides)
@@ -260,7 +259,7 @@ def test_the_actor_id_admin_is_read_only(admin_client):
 def test_restrictions_identity_and_pii_are_edited_in_the_admin(admin_client):
     url = reverse("admin:openedx_xapi_consumer_add")
     response = admin_client.post(url, form_data(restrictions='{"orgs": ["edX"], "exclude_events": ["edx.video.*"]}',
-                                                identity="hmac", identity_secret="s" * 20, pii='["session"]'))
+                                                identity="hmac", identity_secret="s" * 20, pii=["session"]))
     assert response.status_code == 302, response.content.decode()[:2000]
     consumer = Consumer.objects.get(name="lrs")
     assert consumer.restrictions == {"orgs": ["edX"], "exclude_events": ["edx.video.*"]}
@@ -433,6 +432,8 @@ def test_the_form_loads_its_script_and_says_when_each_field_applies(admin_client
     assert "Only the fields of the chosen authentication are used" in html
     assert "Basic authentication only." in html and "Bearer authentication only." in html
     assert "xAPI consumers only." in html and "The 'hmac' identity only" in html
+    for value in ("username", "email", "ip", "user_agent", "referer", "session"):  # ticked, not typed as JSON
+        assert f'type="checkbox" name="pii" value="{value}"' in html, value
 
 
 def test_switching_to_a_bearer_token_forgets_the_password(admin_client):
@@ -455,9 +456,9 @@ def test_the_consumer_page_shows_who_changed_it_and_when(admin_client, admin_use
     consumer = add_consumer(admin_client)
     # (A browser also posts the initial values of the fields whose default is callable.)
     admin_client.post(change_url(consumer), form_data(password="", url="https://lrs2.example.com/xAPI/",
-                                                      **{"initial-restrictions": "{}", "initial-pii": "[]"}))
+                                                      **{"initial-restrictions": "{}"}))
     admin_client.post(change_url(consumer), form_data(password="a-brand-new-password", url="https://lrs2.example.com/xAPI/",
-                                                      **{"initial-restrictions": "{}", "initial-pii": "[]"}))
+                                                      **{"initial-restrictions": "{}"}))
     html = admin_client.get(change_url(consumer)).content.decode()
     changes = html[html.index('class="openedx-xapi-changes"'):]
     changes = changes[:changes.index("</table>")]

@@ -106,5 +106,6 @@ def console(browser, live_server, operator, request):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_selector("#site-name")
     assert "Site administration" in page.content()
+    tab.record("home")
     yield tab
     context.close()
