@@ -614,3 +614,42 @@ def test_dead_letters_are_filtered_by_the_kind_of_answer(admin_client, answer, e
     response = admin_client.get("/admin/openedx_xapi/deadletter/", {"answer": answer})
     assert [letter.consumer for letter in response.context["cl"].result_list] == expected
     assert "refused the documents (4xx)" in response.content.decode()
+
+
+def test_the_connection_test_sends_a_valid_caliper_event(admin_client):
+    """Against a real HTTP Caliper endpoint that validates every envelope it receives."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from openedx_xapi.validator import validate_envelope
+    received = []
+
+    class Endpoint(BaseHTTPRequestHandler):
+        def do_GET(self):  # a Caliper endpoint takes POST only
+            self.send_response(405)
+            self.end_headers()
+
+        def do_POST(self):
+            envelope = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.headers.get("Authorization"), envelope, validate_envelope(envelope)))
+            self.send_response(200 if not received[-1][2] else 400)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        consumer = Consumer.objects.create(name="caliper", protocol="caliper", auth_type="bearer", token=TOKEN,
+                                           url=f"http://127.0.0.1:{server.server_port}/caliper")
+        url = reverse("admin:openedx_xapi_consumer_test_connection", args=[consumer.pk])
+        page = admin_client.get(url).content.decode()
+        assert "Also send one test event" in page and "the Caliper endpoint" in page
+        html = admin_client.post(url, {"send_test_statement": "on"}).content.decode()
+    finally:
+        server.shutdown()
+    assert 'data-ok="true"' in html and "HTTP 405" in html and "does not take GET" in html
+    [(authorization, envelope, problems)] = received
+    assert authorization == f"Bearer {TOKEN}" and problems == []
+    assert envelope["data"][0]["id"] in html and TOKEN not in html
