@@ -18,22 +18,31 @@ REGISTRATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/open
 _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in the parts by accident
 
 
+_NAMESPACE_BYTES = {}  # uuid.UUID.bytes is computed on every access: keep it per namespace
+
+
 def uuid5_text(namespace, name):
     """``str(uuid.uuid5(namespace, name))``, without the cost of building UUID objects."""
-    return _format_uuid(hashlib.sha1(namespace.bytes + name.encode()).digest(), 0x50)
+    prefix = _NAMESPACE_BYTES.get(namespace)
+    if prefix is None:
+        prefix = _NAMESPACE_BYTES[namespace] = namespace.bytes
+    return _format_uuid(hashlib.sha1(prefix + name.encode()).digest(), "5")
 
 
 def uuid4_from_digest(digest):
     """A version-4-shaped UUID string from the first 16 bytes of a keyed digest."""
-    return _format_uuid(digest, 0x40)
+    return _format_uuid(digest, "4")
 
 
-def _format_uuid(digest, version_bits):
-    raw = bytearray(digest[:16])
-    raw[6] = (raw[6] & 0x0F) | version_bits
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+# The RFC 4122 variant: the top two bits of the 9th byte are 10 (the hex digit becomes 8-b).
+_VARIANT = {digit: f"{int(digit, 16) & 0x3 | 0x8:x}" for digit in "0123456789abcdef"}
+
+
+def _format_uuid(digest, version):
+    """The first 16 bytes of ``digest`` as a UUID string of ``version`` ("4" or "5"): the
+    version is the 13th hex digit, the variant the top bits of the 17th."""
+    text = digest[:16].hex()
+    return f"{text[:8]}-{text[8:12]}-{version}{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:]}"
 
 
 def event_key(event):
@@ -42,7 +51,7 @@ def event_key(event):
     who = str(event.user_id) if event.user_id is not None else (event.username or event.session or "")
     return _SEPARATOR.join((
         event.name,
-        event.timestamp.replace(tzinfo=None).isoformat(timespec="microseconds"),
+        event.timestamp.isoformat(timespec="microseconds")[:26],  # without the offset: always UTC
         who,
         event.course_id or "",
         hashlib.sha256(payload).hexdigest(),
@@ -54,6 +63,16 @@ def statement_id(event, protocol, index=0):
     return uuid5_text(STATEMENT_NAMESPACE, f"{event_key(event)}{_SEPARATOR}{protocol}{_SEPARATOR}{index}")
 
 
+_REGISTRATIONS = {}  # (actor id, course id) -> registration id: the same few learners and courses recur
+_REGISTRATIONS_LIMIT = 50_000
+
+
 def registration_id(actor_id, course_id):
     """A stable, anonymised id of one learner's enrollment in one course run."""
-    return uuid5_text(REGISTRATION_NAMESPACE, f"{actor_id}{_SEPARATOR}{course_id}")
+    key = (actor_id, course_id)
+    found = _REGISTRATIONS.get(key)
+    if found is None:
+        if len(_REGISTRATIONS) >= _REGISTRATIONS_LIMIT:
+            _REGISTRATIONS.clear()
+        found = _REGISTRATIONS[key] = uuid5_text(REGISTRATION_NAMESPACE, f"{actor_id}{_SEPARATOR}{course_id}")
+    return found

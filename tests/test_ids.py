@@ -45,3 +45,21 @@ def test_different_events_never_share_an_id(variants):
                                              timestamp=f"2020-07-15T06:36:01.{micro:06d}+00:00"))
         seen.add(ids.statement_id(event, "xapi"))
     assert len(seen) == len(variants)
+
+
+@given(st.text(max_size=60), st.sampled_from([uuid.NAMESPACE_URL, ids.STATEMENT_NAMESPACE, ids.REGISTRATION_NAMESPACE]))
+def test_the_fast_uuid5_is_the_standard_one(name, namespace):
+    assert ids.uuid5_text(namespace, name) == str(uuid.uuid5(namespace, name))
+
+
+@given(st.binary(min_size=16, max_size=64))
+def test_the_fast_uuid4_is_the_standard_one(digest):
+    assert ids.uuid4_from_digest(digest) == str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def test_registration_ids_are_stable_and_differ_per_learner_and_course():
+    first = ids.registration_id("actor-1", "course-v1:A+B+C")
+    assert first == ids.registration_id("actor-1", "course-v1:A+B+C")  # from the cache now
+    assert first == ids.uuid5_text(ids.REGISTRATION_NAMESPACE, "actor-1\x1fcourse-v1:A+B+C")
+    assert len({first, ids.registration_id("actor-2", "course-v1:A+B+C"),
+                ids.registration_id("actor-1", "course-v1:A+B+D")}) == 3

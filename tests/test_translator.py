@@ -1,12 +1,15 @@
 """Stage 3: enrollment events to xAPI and Caliper, checked by machines."""
 import copy
+from datetime import timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from openedx_xapi.events import parse_event
 from openedx_xapi.translator import TranslationContext, TranslationError, Unmapped, mapped_events, translate
-from openedx_xapi.translator.mapping import Field, const, parse_path
+from openedx_xapi.translator.mapping import Field, compile_fields, const, parse_path
 from openedx_xapi.translator.registry import register
 from openedx_xapi.validator import validate_event, validate_statement
 
@@ -144,12 +147,14 @@ def test_paths_with_iris_in_brackets():
 def test_field_sources_and_required_values(ctx):
     event = parse_event(enrollment_event())
     document = {}
-    for field in (Field("a.b", "data.mode"), Field("a.c", "course_id"), Field("a.d", const(1)),
-                  Field("a.e", "context.nothing.here")):
-        field.compile().apply(event, ctx, document)
-    assert document == {"a": {"b": "audit", "c": COURSE, "d": 1}}
+    compile_fields((Field("a.b", "data.mode"), Field("a.c", "course_id"), Field("a.d", const(1)),
+                    Field("a.e", "context.nothing.here"), Field("a.f", const("")),
+                    Field("a.g", const(2), lambda value, ctx: value + 1)))(event, ctx, document)
+    assert document == {"a": {"b": "audit", "c": COURSE, "d": 1, "g": 3}}
     with pytest.raises(TranslationError, match="context.nothing"):
-        Field("x", "context.nothing", required=True).compile().apply(event, ctx, {})
+        compile_fields((Field("x", "context.nothing", required=True),))(event, ctx, {})
+    with pytest.raises(TranslationError, match="missing x"):
+        compile_fields((Field("x", const(None), required=True),))(event, ctx, {})
     with pytest.raises(ValueError, match="unknown source"):
         Field("x", "nowhere").compile()
 
@@ -221,3 +226,9 @@ def test_integers_no_json_consumer_could_read_are_refused(value):
 def test_integers_within_64_bits_are_kept():
     from openedx_xapi.translator.common import integer
     assert [integer(v) for v in (2**63 - 1, -2**63, 3.0, "42", " -7 ")] == [2**63 - 1, -2**63, 3, 42, -7]
+
+
+@given(st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5))])))
+def test_caliper_time_is_the_millisecond_utc_form(moment):
+    from openedx_xapi.translator.caliper import caliper_time
+    assert caliper_time(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

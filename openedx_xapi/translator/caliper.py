@@ -27,8 +27,15 @@ COMMON_FIELDS = (
 
 
 def caliper_time(moment):
-    """UTC with exactly millisecond precision: ``YYYY-MM-DDTHH:mm:ss.SSSZ``."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """UTC with exactly millisecond precision: ``YYYY-MM-DDTHH:mm:ss.SSSZ``.
+
+    ``isoformat`` is several times faster than ``strftime``; its first 23 characters are
+    the same text, except that it pads a year before 1000 to four digits where the C
+    library's ``%Y`` does not (such a time is kept as it was, and the validator refuses it).
+    """
+    if moment.year < 1000:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,5 @@ class CaliperMapping:
             group = course_iri(event.course_id, ctx)
             if group:
                 document["group"] = {"id": group, "type": "CourseOffering"}
-        for field in self._compiled:
-            field.apply(event, ctx, document)
+        self._compiled(event, ctx, document)
         return [document]

@@ -41,9 +41,20 @@ def parse_path(path):
     return parts
 
 
+class Constant:
+    """A source that always gives ``value``: compiled into the table as the value itself."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, event, ctx):
+        return self.value
+
+
 def const(value):
     """A source that always gives ``value``."""
-    return lambda event, ctx: value
+    return Constant(value)
 
 
 def compile_source(source):
@@ -77,37 +88,54 @@ class Field:
     pii: str | None = None
 
     def compile(self):
-        return _CompiledField(parse_path(self.target), compile_source(self.source), self.transform,
-                              self.required, self.pii, self.source)
+        """This line as the tuple :class:`FieldTable` walks: ``(pii, get, transform, parents,
+        leaf, required, missing)``; ``get`` is None for a constant (then ``transform`` is the
+        value), and ``missing`` is what :class:`TranslationError` says when a required value is."""
+        path = parse_path(self.target)
+        missing = self.source if isinstance(self.source, str) else self.target
+        if isinstance(self.source, Constant) and self.transform is None:
+            return (self.pii, None, self.source.value, path[:-1], path[-1], self.required, missing)
+        return (self.pii, compile_source(self.source), self.transform, path[:-1], path[-1], self.required,
+                missing)
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledField:
-    target: tuple
-    get: Callable
-    transform: Callable | None
-    required: bool
-    pii: str | None
-    source: Any
+class FieldTable:
+    """The lines of a mapping, compiled once: ``table(event, ctx, document)`` writes them.
 
-    def apply(self, event, ctx, document):
-        if self.pii is not None and self.pii not in ctx.pii:
-            return
-        value = self.get(event, ctx)
-        if value is not None and value != "" and self.transform is not None:
-            value = self.transform(value, ctx)
-        if value is None or value == "":
-            if self.required:
-                raise TranslationError(f"missing {self.source if isinstance(self.source, str) else self.target}")
-            return
-        node = document
-        for key in self.target[:-1]:
-            child = node.get(key)
-            if child is None:
-                child = node[key] = {}
-            node = child
-        node[self.target[-1]] = value
+    Translating an event is one loop over prebuilt tuples, with the lines of PII fields
+    that the consumer does not take already left out (one table per set of PII fields).
+    """
+
+    def __init__(self, fields):
+        self.lines = tuple(field.compile() for field in fields)
+        self._for_pii = {}
+
+    def lines_for(self, pii):
+        lines = self._for_pii.get(pii)
+        if lines is None:
+            lines = self._for_pii[pii] = tuple(line for line in self.lines if line[0] is None or line[0] in pii)
+        return lines
+
+    def __call__(self, event, ctx, document):
+        for _pii, get, transform, parents, leaf, required, missing in self.lines_for(ctx.pii):
+            if get is None:
+                value = transform
+            else:
+                value = get(event, ctx)
+                if transform is not None and value is not None and value != "":
+                    value = transform(value, ctx)
+            if value is None or value == "":
+                if required:
+                    raise TranslationError(f"missing {missing}")
+                continue
+            node = document
+            for key in parents:
+                child = node.get(key)
+                if child is None:
+                    child = node[key] = {}
+                node = child
+            node[leaf] = value
 
 
 def compile_fields(fields):
-    return tuple(field.compile() for field in fields)
+    return FieldTable(fields)

@@ -44,7 +44,6 @@ class XapiMapping:
 
     def __post_init__(self):
         object.__setattr__(self, "_compiled", compile_fields(self.fields + COMMON_FIELDS))
-        object.__setattr__(self, "_verb", {"id": self.verb[0], "display": {"en": self.verb[1]}})
         object.__setattr__(self, "_parent", compile_source(self.parent) if self.parent is not None else None)
 
     def translate(self, event, ctx):
@@ -52,7 +51,7 @@ class XapiMapping:
         statement = {
             "id": ids.statement_id(event, PROTOCOL),
             "actor": agent,
-            "verb": {"id": self._verb["id"], "display": dict(self._verb["display"])},
+            "verb": {"id": self.verb[0], "display": {"en": self.verb[1]}},
             "object": {},
             "timestamp": event.timestamp.isoformat(timespec="milliseconds"),
             "version": "1.0.3" if ctx.xapi_version == "1.0.3" else "2.0.0",
@@ -64,6 +63,5 @@ class XapiMapping:
                 parent = self._parent(event, ctx) if self._parent else None
                 context["contextActivities"] = {"parent": [parent], "grouping": [course]} if parent \
                     else {"parent": [course]}
-        for field in self._compiled:
-            field.apply(event, ctx, statement)
+        self._compiled(event, ctx, statement)
         return [statement]

