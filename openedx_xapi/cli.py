@@ -4,6 +4,7 @@
     openedx-xapi translate --to xapi --list
     openedx-xapi validate --as xapi|caliper [FILE ...]
     openedx-xapi docs [--output DIR] [--check]
+    openedx-xapi replay (--consumer NAME | --url URL | --output DIR | --dry-run) [options] [SOURCE ...]
 
 Input is one JSON document per line, from files, ``.gz`` files or standard input
 (``-`` or no file): Open edX events in the event-tracking shape or as tracking-log
@@ -13,6 +14,12 @@ each bad line is reported on standard error with its file and line number, and t
 run ends with a summary there.
 
 Exit status: 0 when no line was rejected, 1 when any was, 2 on a usage error.
+
+``replay`` sends history (tracking logs from files, folders, globs, ``.gz``, standard
+input or S3) to a consumer through the router, or into files, resumably and with a
+progress bar: see ``openedx_xapi/replay/command.py`` and ``docs/replay.rst``. Its exit
+status: 0 when done, 1 when documents were dead-lettered, 2 on a usage error, 130 when
+interrupted.
 """
 import argparse
 import gzip
@@ -75,6 +82,12 @@ def build_parser():
     docs = commands.add_parser("docs", help="write the event-mapping documentation generated from the registry")
     docs.add_argument("--output", default="docs/event-mapping", help="the folder to write (default: %(default)s)")
     docs.add_argument("--check", action="store_true", help="only say whether the folder is up to date (exit 1 if not)")
+
+    from openedx_xapi.replay.command import add_arguments
+    replay = commands.add_parser("replay", help="replay tracking logs to a consumer or into files, resumably",
+                                 description="Replay tracking logs to a consumer (through the router) or into "
+                                             "NDJSON files; resumable from a checkpoint, with progress.")
+    add_arguments(replay, standalone=True)
     return parser
 
 
@@ -95,6 +108,8 @@ def main(argv=None, stdin=None, stdout=None, stderr=None):
             return run_translate(args, stdin, stdout, stderr)
         if args.command == "docs":
             return run_docs(args, stderr)
+        if args.command == "replay":
+            return run_replay(args, stdin, stderr)
         return run_validate(args, stdin, stdout, stderr)
     except UsageError as error:
         parser.print_usage(stderr)
@@ -139,6 +154,14 @@ def run_translate(args, stdin, stdout, stderr):
     print(f"translated: {summary['translated']}, skipped as unmapped: {summary['skipped as unmapped']}, "
           f"skipped as guest: {summary['skipped as guest']}, rejected: {summary['rejected']}", file=stderr)
     return EXIT_REJECTED if summary["rejected"] else EXIT_OK
+
+
+def run_replay(args, stdin, stderr):
+    from openedx_xapi.replay.command import ReplayUsageError, run
+    try:
+        return run(args, stdin=stdin, stderr=stderr)
+    except ReplayUsageError as error:
+        raise UsageError(str(error)) from None
 
 
 def run_validate(args, stdin, stdout, stderr):
