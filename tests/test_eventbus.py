@@ -150,6 +150,18 @@ def test_events_on_the_bus_reach_the_lrs_in_batches(event_bus_env, ralph, consum
 
 
 @pytest.mark.integration
+def test_what_is_produced_while_no_consumer_runs_is_not_skipped(event_bus_env, ralph, consumers_started):
+    """Upstream's consumer moves an existing group to the end of the stream at every start; ours
+    leaves it, so a restart (a deployment, a crash) loses nothing produced meanwhile."""
+    consumers_started("first").stop()  # creates the group, then goes away
+    emitter = emit_from_the_lms(event_bus_env, 50)
+    assert emitter.wait(60) == 0, emitter.stdout.read()
+    consumers_started("second")
+    statements = wait_for_lines(ralph, 50, timeout=60, settle=1.0)
+    assert len(statements) == len({s["id"] for s in statements}) == 50
+
+
+@pytest.mark.integration
 @pytest.mark.slow
 def test_20000_events_two_consumers_one_killed_mid_stream_every_statement_once(
         event_bus_env, ralph, consumers_started, flush_redis):
