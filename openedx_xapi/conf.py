@@ -27,6 +27,22 @@ DEFAULTS = {
     "RETRY_BACKOFF_MAX": 600.0,
     # Caliper Sensor API: the IRI of this sensor (default: <LMS_ROOT_URL>/caliper/sensor).
     "CALIPER_SENSOR_ID": None,
+    # How events go from the LMS request to the workers (ADR 0008): "stream" (a Redis
+    # stream read by a consumer group: cheap, and nothing lost if a worker dies),
+    # "celery" (one Celery message per event, for LMSs without Redis), or "auto"
+    # (the stream when REDIS_URL, or else the Celery broker, is a Redis URL).
+    "HANDOFF": "auto",
+    "REDIS_URL": None,
+    "STREAM_KEY": "openedx_xapi:events",
+    # An entry a worker took and has not acknowledged after this long (the worker died)
+    # is taken over by another worker. Keep it above the longest delivery of a batch.
+    "CLAIM_IDLE_SECONDS": 60,
+    # Circuit breaker: after this many failed deliveries in a row (5xx, timeouts,
+    # connection errors) a consumer's circuit opens: what comes for it is parked in the
+    # database, and it is probed with backoff (up to PROBE_BACKOFF_MAX seconds apart).
+    "CIRCUIT_FAILURES": 3,
+    "PROBE_BACKOFF_BASE": 1.0,
+    "PROBE_BACKOFF_MAX": 60.0,
 }
 
 
@@ -43,3 +59,29 @@ def lms_root_url():
 
 def caliper_sensor_id():
     return get("CALIPER_SENSOR_ID") or f"{lms_root_url()}/caliper/sensor"
+
+
+_redis_url = {}
+
+
+def redis_url():
+    """The Redis of the stream hand-off: REDIS_URL, or else the Celery broker's URL (cached)."""
+    if "url" not in _redis_url:
+        url = get("REDIS_URL")
+        if not url:
+            from celery import current_app
+            url = current_app.conf.broker_url or ""
+        _redis_url["url"] = url
+    return _redis_url["url"]
+
+
+def handoff():
+    """"stream" or "celery" (see HANDOFF)."""
+    mode = get("HANDOFF")
+    if mode == "auto":
+        return "stream" if redis_url().startswith(("redis://", "rediss://", "unix://")) else "celery"
+    return mode
+
+
+def forget_redis_url():
+    _redis_url.clear()

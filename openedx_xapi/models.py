@@ -192,7 +192,8 @@ class ConsumerStatus(models.Model):
     probes = models.PositiveIntegerField(default=0, help_text="Probes sent since the circuit opened.")
     lag_seconds = models.FloatField(
         null=True, blank=True,
-        help_text="From the moment the LMS emitted the newest event of the last delivered batch to its delivery.")
+        help_text="Seconds from the moment the LMS emitted the oldest event of the last delivered batch "
+                  "to its delivery.")
 
     class Meta:
         verbose_name_plural = "consumer statuses"
@@ -210,6 +211,12 @@ class ParkedBatch(models.Model):
     emitted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the LMS emitted the oldest event of the batch (for the lag).")
     parked_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, db_index=True,
+        help_text="A retry waits until then; empty: it waits for the circuit to close.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Deliveries tried so far.")
+    first_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -200,8 +200,9 @@ def _redis_ping(port: int) -> bool:
         return sock.recv(64).startswith(b"+PONG")
 
 
-def start_redis(workdir: Path, port: int | None = None) -> Service:
-    """Start redis-server on 127.0.0.1 without persistence, working in workdir."""
+def start_redis(workdir: Path, port: int | None = None, persistent: bool = False) -> Service:
+    """Start redis-server on 127.0.0.1, working in workdir; ``persistent``: with an
+    append-only file (fsync every second), as a broker that must survive a restart is run."""
     port = port or free_port()
     binary = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
     binary = binary or "/usr/bin/redis-server"
@@ -211,7 +212,7 @@ def start_redis(workdir: Path, port: int | None = None) -> Service:
         "--port", port,
         "--dir", workdir,
         "--save", "",
-        "--appendonly", "no",
+        "--appendonly", "yes" if persistent else "no",
         "--daemonize", "no",
         "--logfile", "",  # log to stdout, i.e. our log file
     ]  # fmt: skip

@@ -375,6 +375,11 @@ def point_celery_at(url):
     app._pool = None  # pylint: disable=protected-access
     app.amqp._producer_pool = None  # pylint: disable=protected-access
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
+    # The stream hand-off reads its Redis URL from the broker's, once per process.
+    from openedx_xapi import conf
+    from openedx_xapi.backend import stream
+    conf.forget_redis_url()
+    stream.reset()
 
 
 @pytest.fixture

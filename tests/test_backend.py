@@ -21,15 +21,41 @@ def queued(redis_client, queue="celery"):
     return [json.loads(raw) for raw in redis_client.lrange(queue, 0, -1)]
 
 
+def handed_off(redis_client):
+    """The events waiting in the stream: (event, consumer names)."""
+    return [(json.loads(fields[b"e"]), fields[b"c"].decode().split(","))
+            for _id, fields in redis_client.xrange("openedx_xapi:events")]
+
+
 def emit(name, data, **context):
     with tracker.get_tracker().context("test", {"course_id": COURSE, "user_id": 5, **context}):
         tracker.emit(name, data)
 
 
 @pytest.mark.django_db
-def test_a_wanted_event_is_queued_on_the_real_broker(use_consumers, flush_redis):
+def test_a_wanted_event_goes_to_the_stream_and_wakes_one_worker(use_consumers, flush_redis):
     use_consumers(consumer())
     emit("edx.course.enrollment.activated", {"course_id": COURSE, "mode": "audit"})
+    [(event, names)] = handed_off(flush_redis)
+    assert names == ["lrs"]
+    assert event["name"] == "edx.course.enrollment.activated"
+    assert event["context"]["user_id"] == 5 and event["data"]["mode"] == "audit"
+    [message] = queued(flush_redis)
+    assert message["headers"]["task"] == "openedx_xapi.drain_stream"
+    # While that wake-up is pending (the lease holds), the next events wake nobody else.
+    emit("edx.course.enrollment.deactivated", {"course_id": COURSE, "mode": "audit"})
+    assert len(handed_off(flush_redis)) == 2 and len(queued(flush_redis)) == 1
+    # Once the lease is gone (a drain found the stream empty), the next event wakes a worker.
+    flush_redis.delete("openedx_xapi:events:drain-lease")
+    emit("edx.course.enrollment.activated", {"course_id": COURSE, "mode": "honor"})
+    assert len(handed_off(flush_redis)) == 3 and len(queued(flush_redis)) == 2
+
+
+@pytest.mark.django_db
+def test_with_the_celery_handoff_a_wanted_event_is_one_task_message(use_consumers, flush_redis):
+    use_consumers(consumer(), HANDOFF="celery")
+    emit("edx.course.enrollment.activated", {"course_id": COURSE, "mode": "audit"})
+    assert handed_off(flush_redis) == []
     [message] = queued(flush_redis)
     assert message["headers"]["task"] == "openedx_xapi.route_event"
     args = json.loads(__import__("base64").b64decode(message["body"]))[0]
@@ -44,26 +70,48 @@ def test_a_wanted_event_is_queued_on_the_real_broker(use_consumers, flush_redis)
 def test_unwanted_events_are_dropped_in_the_request(use_consumers, flush_redis):
     use_consumers(consumer(courses=["course-v1:Only+This+One"]))
     emit("edx.course.enrollment.activated", {"course_id": COURSE})  # another course
-    assert queued(flush_redis) == []
+    assert handed_off(flush_redis) == []
     use_consumers(consumer())
     emit("edx.user.settings.changed", {"setting": "language"})  # mapped by no family
-    assert queued(flush_redis) == []
+    assert handed_off(flush_redis) == []
     emit("edx.course.enrollment.activated", {"course_id": COURSE})  # and the check can fail
-    assert len(queued(flush_redis)) == 1
+    assert len(handed_off(flush_redis)) == 1
 
 
 @pytest.mark.django_db
 def test_disabled_plugin_sends_nothing(use_consumers, flush_redis):
     use_consumers(consumer(), ENABLED=False)
     emit("edx.course.enrollment.activated", {"course_id": COURSE})
-    assert queued(flush_redis) == []
+    assert handed_off(flush_redis) == [] and queued(flush_redis) == []
 
 
 @pytest.mark.django_db
 def test_the_queue_setting_is_honoured(use_consumers, flush_redis):
     use_consumers(consumer(), CELERY_QUEUE="xapi")
     emit("edx.course.enrollment.activated", {"course_id": COURSE})
-    assert len(queued(flush_redis, "xapi")) == 1
+    assert len(queued(flush_redis, "xapi")) == 1 and queued(flush_redis) == []
+
+
+@pytest.mark.django_db
+def test_events_wait_in_the_process_while_redis_is_unreachable(use_consumers, flush_redis, broker):
+    """The request neither fails nor waits; the events go out, in order, once Redis answers."""
+    from openedx_xapi.backend import stream
+    use_consumers(consumer())
+    producer = stream.producer()
+    good_client = producer.client
+    import redis
+    producer.client = redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=0.2)  # nothing listens
+    try:
+        for mode in ("audit", "honor", "verified"):
+            emit("edx.course.enrollment.activated", {"course_id": COURSE, "mode": mode})
+        assert handed_off(flush_redis) == [] and len(producer.spool) == 3
+    finally:
+        producer.client = good_client
+    producer.down_until = 0
+    emit("edx.course.enrollment.deactivated", {"course_id": COURSE, "mode": "audit"})
+    events = [event for event, _names in handed_off(flush_redis)]
+    assert [event["data"]["mode"] for event in events] == ["audit", "honor", "verified", "audit"]
+    assert events[-1]["name"] == "edx.course.enrollment.deactivated" and not producer.spool
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -89,7 +137,7 @@ def test_no_http_and_no_database_in_the_request(use_consumers, flush_redis, djan
             for _ in range(50):
                 emit("edx.course.enrollment.activated", {"course_id": COURSE})
         assert _Recorder.hits == []
-        assert len(queued(flush_redis)) == 51
+        assert len(handed_off(flush_redis)) == 51
     finally:
         server.shutdown()
 
@@ -112,13 +160,16 @@ def test_hostile_events_never_raise(event, use_consumers, flush_redis):
 
 
 @pytest.mark.django_db
-def test_a_broker_that_is_down_does_not_break_the_request(use_consumers, caplog):
+@pytest.mark.parametrize("handoff", ["stream", "celery"])
+def test_a_broker_that_is_down_does_not_break_the_request(handoff, use_consumers, caplog):
     from sandbox.celery_app import app
-    use_consumers(consumer())
+    use_consumers(consumer(), HANDOFF=handoff)
     saved = app.conf.broker_url
     point_celery_at("redis://127.0.0.1:9/0")  # nothing listens there
     try:
         EventTrackingBackend().send(enrollment_event())
     finally:
         point_celery_at(saved)
-    assert "could not hand off event 'edx.course.enrollment.activated'" in caplog.text
+    expected = "could not reach Redis at hand-off" if handoff == "stream" \
+        else "could not hand off event 'edx.course.enrollment.activated'"
+    assert expected in caplog.text

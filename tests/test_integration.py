@@ -53,19 +53,26 @@ def wait_for_statements(lrs, expected, timeout=180, settle=2.0):
     return fetch_statements(lrs)
 
 
-def replay_queue_twice(redis_client):
-    """Deliver the same events twice: copy every queued task message before the worker runs."""
-    messages = redis_client.lrange("celery", 0, -1)
-    for message in messages:
-        redis_client.lpush("celery", message)
-    return len(messages)
+def hand_off_twice(redis_client, handoff):
+    """Deliver the same events twice: copy every event waiting in the stream (or every queued
+    task message) before a worker runs; returns how many there were."""
+    if handoff == "celery":
+        messages = redis_client.lrange("celery", 0, -1)
+        for message in messages:
+            redis_client.lpush("celery", message)
+        return len(messages)
+    entries = redis_client.xrange("openedx_xapi:events")
+    for _entry_id, fields in entries:
+        redis_client.xadd("openedx_xapi:events", fields)
+    return len(entries)
 
 
+@pytest.mark.parametrize("handoff", ["stream", "celery"])
 def test_1000_enrollments_arrive_once_even_when_delivered_twice(
-        ralph, use_consumers, celery_worker_factory, flush_redis):
-    use_consumers(xapi_consumer(ralph))
+        handoff, ralph, use_consumers, celery_worker_factory, flush_redis):
+    use_consumers(xapi_consumer(ralph), HANDOFF=handoff)
     emit_enrollments(1000)
-    assert replay_queue_twice(flush_redis) == 1000  # 2,000 task messages for 1,000 events
+    assert hand_off_twice(flush_redis, handoff) == 1000  # 2,000 entries or messages for 1,000 events
     celery_worker_factory(concurrency=2)
 
     statements = wait_for_statements(ralph, 1000)
@@ -79,6 +86,7 @@ def test_1000_enrollments_arrive_once_even_when_delivered_twice(
     text = json.dumps(statements)
     assert "learner1" not in text and "10.1.2.3" not in text and "session-1" not in text
     assert not Rejection.objects.exists()
+    assert flush_redis.xlen("openedx_xapi:events") == 0  # all acknowledged and removed
 
 
 def test_course_restrictions_and_a_malformed_event_beside_good_ones(

@@ -1,8 +1,9 @@
 """Stage 1: the event-tracking backend, inside the LMS request.
 
 It runs for every event the LMS emits, so it does as little as it can: drop what no
-consumer wants, serialise the rest with orjson, and hand it to Celery (the LMS's own
-broker) for the worker to filter, translate, validate and deliver. It never does
+consumer wants, serialise the rest with orjson, and hand it off for the workers to
+filter, translate, validate and deliver: appended to a Redis stream (``stream.py``,
+one round trip), or, on an LMS without Redis, as a Celery message. It never does
 HTTP, never translates, and never raises into the code that emitted the event.
 """
 import logging
@@ -10,6 +11,7 @@ import logging
 import orjson
 
 from openedx_xapi import conf
+from openedx_xapi.backend import stream
 from openedx_xapi.filter import consumers_for, facts_of_raw
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,13 @@ class EventTrackingBackend:
         targets = consumers_for(facts_of_raw(event))
         if not targets:
             return
-        payload = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        payload = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS)
+        names = [consumer.name for consumer in targets]
+        if conf.handoff() == "stream":
+            stream.producer().push(payload, names)
+            return
         from openedx_xapi.router.tasks import route_event
-        route_event.apply_async(args=(payload, [c.name for c in targets]), queue=conf.get("CELERY_QUEUE"),
+        route_event.apply_async(args=(payload.decode(), names), queue=conf.get("CELERY_QUEUE"),
                                 retry_policy=_PUBLISH_RETRY)
 
 

@@ -15,7 +15,8 @@ documents                              the documents the consumer refuses stand 
 401, 403                               the consumer is paused (not hammered) and the batch
                                        dead-lettered; so is what comes while it is paused
 408, 425, 429, 5xx, timeouts,          retried later (``Retry-After`` or backoff), up to
-connection errors                      ``MAX_RETRIES`` times, then dead-lettered
+connection errors                      ``MAX_RETRIES`` times, then dead-lettered; repeated
+                                       failures open the consumer's circuit (circuit.py)
 anything else                          dead-lettered
 =====================================  ==========================================================
 
@@ -23,6 +24,7 @@ It returns the batches to retry, each with its delay; the Celery tasks schedule 
 """
 import logging
 import random
+import time
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -45,8 +47,10 @@ class Retry:
     reason: str
 
 
-def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None):
-    """Try to deliver ``documents`` (``user_ids`` says whose each is); returns the :class:`Retry` s due."""
+def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None, emitted_at=None):
+    """Try to deliver ``documents`` (``user_ids`` says whose each is); returns the :class:`Retry` s due.
+
+    ``emitted_at`` (epoch seconds), when the LMS emitted the newest of the events, gives the lag."""
     consumer = consumers.get_consumer(consumer_name)
     if consumer is None:
         dead_letter(consumer_name, documents, user_ids, "the consumer is disabled or no longer configured",
@@ -59,13 +63,13 @@ def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None):
     outcome = client.send(consumer, documents)
     if outcome.status in _SPLIT_ON and len(documents) > 1:
         middle = len(documents) // 2
-        return (attempt(consumer_name, documents[:middle], user_ids[:middle], attempts, first_error)
-                + attempt(consumer_name, documents[middle:], user_ids[middle:], attempts, first_error))
+        return (attempt(consumer_name, documents[:middle], user_ids[:middle], attempts, first_error, emitted_at)
+                + attempt(consumer_name, documents[middle:], user_ids[middle:], attempts, first_error, emitted_at))
     if outcome.delivered:
         log.info("openedx_xapi: delivered %d document(s) to %s%s", len(documents), consumer_name,
                  f" ({outcome.reason})" if outcome.reason else "")
         count("delivered", len(documents))
-        status.delivered(consumer_name, len(documents))
+        status.delivered(consumer_name, len(documents), time.time() - emitted_at if emitted_at else None)
         return []
     if outcome.status in (401, 403):
         status.pause(consumer_name, outcome.reason)
@@ -74,7 +78,6 @@ def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None):
         log.warning("openedx_xapi: delivery of %d document(s) to %s failed (%s); retry %d in %.1fs",
                     len(documents), consumer_name, outcome.reason, attempts + 1, delay)
         count("retried", len(documents))
-        status.retried(consumer_name, outcome.reason)
         return [Retry(documents, user_ids, delay, outcome.reason)]
     dead_letter(consumer_name, documents, user_ids, f"{outcome.reason} (after {attempts + 1} attempt(s))",
                 status_code=outcome.status, attempts=attempts + 1, first_error=first_error)

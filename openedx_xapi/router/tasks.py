@@ -1,31 +1,38 @@
 """The Celery tasks, run by the LMS's own Celery app (the plugin defines none).
 
-``route_event`` receives the raw events the backend hands off, in micro-batches
-(celery-batches: a batch runs when it holds ``BATCH_SIZE`` events or ``BATCH_SECONDS``
-after it started, whichever comes first). For each event and each consumer that may see
-it, it translates and validates; then it sends each consumer's documents in batches of
-at most ``BATCH_SIZE``: one xAPI POST or one Caliper envelope per batch.
+Events reach the workers one of two ways (``HANDOFF``, ADR 0008):
 
-``deliver`` sends a batch again later: a retry after a transient failure, or a dead
-letter an operator replays. What can never be sent is recorded as a
+* ``drain_stream`` reads the Redis stream the backend appends to, in batches of at most
+  ``BATCH_SIZE`` (waiting at most ``BATCH_SECONDS`` for a batch to fill);
+* ``route_event`` receives one Celery message per event (for LMSs whose broker is not
+  Redis), in micro-batches (celery-batches).
+
+Both call :func:`route_batch`: for each event and each consumer that may see it,
+translate and validate; then hand each consumer's documents to the circuit
+(``circuit.py``), which sends them (one xAPI POST or one Caliper envelope per batch) or
+parks them in the database for later. ``process_parked`` sends what is parked when it
+is due. What can never be sent is recorded as a
 :class:`~openedx_xapi.models.Rejection` (what cannot be read, translated or validated)
 or a :class:`~openedx_xapi.models.DeadLetter` (what the consumer refused or never took),
 with its reason, and logged. See ``delivery.py`` for what each answer leads to.
 """
 import logging
+import time
 
 import orjson
 from celery import shared_task
+from celery.signals import worker_ready
 from celery_batches import Batches
-from django.utils import timezone
 
 from openedx_xapi import conf, consumers
 from openedx_xapi import filter as event_filter
+from openedx_xapi.backend.stream import LEASE_SECONDS
 from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import StoredActorIds
 from openedx_xapi.models import Rejection
 from openedx_xapi.pipeline import Rejected, Skipped, documents_for
-from openedx_xapi.router.delivery import attempt, count, dead_letter
+from openedx_xapi.router import circuit, stream
+from openedx_xapi.router.delivery import count, dead_letter
 from openedx_xapi.translator import TranslationContext
 
 log = logging.getLogger(__name__)
@@ -48,25 +55,26 @@ def route_event(requests):
 
 def route_batch(items):
     """Route raw events, in this process: ``items`` is a list of ``(payload, consumer_names)``
-    (the payload as the backend serialised it, or a dict). Never raises."""
-    outbox = {}  # consumer name -> ([documents], [user ids], {ids queued})
+    or ``(payload, consumer_names, emitted_at)`` (the payload as the backend serialised it,
+    or a dict; ``emitted_at`` in epoch seconds, for the lag). Never raises."""
+    outbox = {}  # consumer name -> ([documents], [user ids], {ids queued}, [oldest emitted_at])
     for item in items:
         try:
             payload, consumer_names = item[0], item[1]
-            route_one(payload, consumer_names, outbox)
+            route_one(payload, consumer_names, outbox, item[2] if len(item) > 2 else None)
         except Exception:  # pylint: disable=broad-except
             # One bad event never costs the others in the batch.
             log.exception("openedx_xapi: could not route an event")
-    for name, (documents, user_ids, _ids) in outbox.items():
+    for name, (documents, user_ids, _ids, emitted) in outbox.items():
         try:
-            send(name, documents, user_ids)
+            circuit.dispatch(name, documents, user_ids, emitted[0])
         except Exception:  # pylint: disable=broad-except
             # Never lose a batch silently: keep it for an operator, and go on with the others.
             log.exception("openedx_xapi: could not send a batch to %s", name)
             dead_letter(name, documents, user_ids, "the batch could not be sent (see the worker's log)")
 
 
-def route_one(payload, consumer_names, outbox):
+def route_one(payload, consumer_names, outbox, emitted_at=None):
     try:
         event = parse_event(payload)
     except MalformedEvent as error:
@@ -85,7 +93,9 @@ def route_one(payload, consumer_names, outbox):
             record_rejection(rejection.stage, rejection.reason, consumer=name, event_name=event.name,
                              document=rejection.document or payload, user_id=event.user_id)
             continue
-        queued_documents, queued_users, queued_ids = outbox.setdefault(name, ([], [], set()))
+        queued_documents, queued_users, queued_ids, emitted = outbox.setdefault(name, ([], [], set(), [None]))
+        if emitted_at is not None and (emitted[0] is None or emitted_at < emitted[0]):
+            emitted[0] = emitted_at
         for document in documents:
             if document["id"] in queued_ids:
                 continue  # the same event twice in one batch (a redelivered message): one is enough
@@ -94,25 +104,116 @@ def route_one(payload, consumer_names, outbox):
             queued_users.append(event.user_id)
 
 
-def send(consumer_name, documents, user_ids, attempts=0, first_error=None):
-    """Deliver in batches of at most BATCH_SIZE; schedule what must be retried."""
-    size = max(1, int(conf.get("BATCH_SIZE")))
-    for start in range(0, len(documents), size):
-        for retry in attempt(consumer_name, documents[start:start + size], user_ids[start:start + size],
-                             attempts, first_error):
-            deliver.apply_async(
-                args=(consumer_name, retry.documents),
-                kwargs={"user_ids": retry.user_ids, "attempts": attempts + 1,
-                        "first_error": first_error or timezone.now().isoformat()},
-                countdown=retry.delay, queue=conf.get("CELERY_QUEUE"))
-
-
 @shared_task(name="openedx_xapi.deliver", ignore_result=True, acks_late=True)
 def deliver(consumer_name, documents, user_ids=None, attempts=0, first_error=None):
-    """Send a batch again: a retry (``attempts`` so far), or a replayed dead letter."""
+    """Send a batch: a replayed dead letter (or a retry queued by an earlier release)."""
     user_ids = user_ids if isinstance(user_ids, list) and len(user_ids) == len(documents) \
         else [None] * len(documents)
-    send(consumer_name, documents, user_ids, attempts, first_error)
+    circuit.dispatch(consumer_name, documents, user_ids)
+
+
+# --- The stream hand-off (ADR 0008) -------------------------------------------------------
+
+# A drain reads for at most this long, then hands over to a fresh task (so that a worker's
+# slot is never held for ever, and workers restart cleanly).
+DRAIN_MAX_SECONDS = 30
+# At most this many drains read the stream at once (more when a backlog builds up).
+MAX_DRAINERS = 8
+
+
+@shared_task(name="openedx_xapi.drain_stream", ignore_result=True, acks_late=True)
+def drain_stream():
+    """Read the stream in batches and route them, until it stays empty for a moment.
+
+    Woken by the backend (see backend/stream.py for the lease that keeps wake-ups rare).
+    While it finds full batches (a backlog), it wakes one more drain, up to MAX_DRAINERS,
+    so that all the workers share the load."""
+    redis_client = stream.client()
+    stream.ensure_group(redis_client)
+    size = max(1, int(conf.get("BATCH_SIZE")))
+    block_ms = max(1, int(float(conf.get("BATCH_SECONDS")) * 1000))
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < DRAIN_MAX_SECONDS:
+            stream.hold_lease(redis_client, LEASE_SECONDS)
+            drainers = stream.register_drainer(redis_client, LEASE_SECONDS)
+            entries = stream.read(redis_client, size, block_ms)
+            if not entries:
+                # Give the lease back, then look once more: an event added before the lease
+                # was dropped did not wake anyone, and must not wait for the next event.
+                stream.drop_lease(redis_client)
+                entries = stream.read(redis_client, size)
+                if not entries:
+                    break
+            entries = _fill(redis_client, entries, size, block_ms)
+            if len(entries) == size and drainers < MAX_DRAINERS:
+                drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"))
+            route_batch(stream.items_of(entries))
+            stream.done(redis_client, [entry_id for entry_id, _fields in entries])
+            _process_parked_now_and_then()
+        else:
+            drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"))  # time is up: hand over
+    except Exception:  # pylint: disable=broad-except
+        # Redis went away, say. What this drain took stays pending and is claimed later;
+        # what waits must not depend on the next event to wake a worker: try again soon.
+        log.exception("openedx_xapi: the stream drain stopped; another starts in a few seconds")
+        try:
+            drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"), countdown=2)
+        except Exception:  # pylint: disable=broad-except
+            log.exception("openedx_xapi: could not restart the stream drain")
+    finally:
+        try:
+            stream.unregister_drainer(redis_client)
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+
+def _fill(redis_client, entries, size, block_ms):
+    """A batch leaves when it holds ``size`` entries or ``block_ms`` after its first one came."""
+    deadline = time.monotonic() + block_ms / 1000
+    while entries and len(entries) < size:
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if left_ms <= 0:
+            break
+        more = stream.read(redis_client, size - len(entries), left_ms)
+        if not more:
+            break
+        entries = entries + more
+    return entries
+
+
+_parked_checked = [0.0]
+
+
+def _process_parked_now_and_then():
+    """While the stream keeps a worker busy, it also sends what is parked (once a second)."""
+    if time.monotonic() - _parked_checked[0] < 1.0:
+        return
+    _parked_checked[0] = time.monotonic()
+    due = circuit.seconds_until_due()
+    if due is not None and due <= 0:
+        circuit.process_parked()
+
+
+@shared_task(name="openedx_xapi.process_parked", ignore_result=True, acks_late=True)
+def process_parked_task():
+    """Probe open circuits and send parked batches that are due; then sleep until the next."""
+    from django.core.cache import cache
+    cache.delete("openedx_xapi:parked-wakeup")
+    remaining = circuit.process_parked()
+    if remaining is not None:
+        circuit.wake_at(max(remaining, 0.2))
+
+
+@worker_ready.connect
+def _drain_at_start(**_kwargs):
+    """A worker that starts takes over what is waiting: entries, and parked batches."""
+    try:
+        if conf.handoff() == "stream":
+            drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"))
+        process_parked_task.apply_async(queue=conf.get("CELERY_QUEUE"))
+    except Exception:  # pylint: disable=broad-except
+        log.exception("openedx_xapi: could not start draining")
 
 
 def replay_dead_letters(dead_letters):

@@ -1,0 +1,143 @@
+"""The hand-off from the LMS request to the workers: a Redis stream (ADR 0008).
+
+Each wanted event is appended to one Redis stream with ``XADD``: one round trip on
+a pooled connection, tens of microseconds, where a Celery publish costs hundreds. The
+workers read the stream as one consumer group (``router/stream.py``), so an entry a
+worker took and never acknowledged (the worker was killed) stays pending in Redis and
+another worker claims it: nothing is lost between the request and the router.
+
+Workers are woken by a Celery task (``openedx_xapi.drain_stream``), published only when
+no drain is running or about to run: the same round trip as the ``XADD`` sets a short
+lease with ``SET NX``, and only the request that wins the lease publishes the task.
+
+If Redis cannot be reached, events wait in a bounded queue in this process and go out
+with the next event that gets through; the request never waits for Redis to come back
+(one attempt per second at most), and what overflows the queue is counted and logged.
+"""
+import collections
+import logging
+import threading
+import time
+
+from openedx_xapi import conf
+
+log = logging.getLogger(__name__)
+
+# A lease that says "a drain is running or has just been asked for": whoever sets it publishes one.
+LEASE_SECONDS = 2
+SPOOL_MAX = 10_000
+RETRY_AFTER_FAILURE = 1.0
+
+
+def stream_key():
+    return conf.get("STREAM_KEY")
+
+
+def lease_key():
+    return f"{stream_key()}:drain-lease"
+
+
+class StreamProducer:
+    """Appends events to the stream; one per process (see :func:`producer`)."""
+
+    def __init__(self, url):
+        import redis
+        self.url = url
+        # Short timeouts: a learner's request must never hang on Redis.
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5,
+                                           health_check_interval=30)
+        self.spool = collections.deque()
+        self.lock = threading.Lock()
+        self.down_until = 0.0
+
+    def push(self, payload, consumer_names):
+        fields = {"e": payload, "c": ",".join(consumer_names)}
+        if self.spool or time.monotonic() < self.down_until:
+            self._hold(fields)
+            self._flush_spool()
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.xadd(stream_key(), fields)
+            pipe.set(lease_key(), "1", nx=True, ex=LEASE_SECONDS)
+            _entry_id, won_lease = pipe.execute()
+        except Exception as error:  # pylint: disable=broad-except
+            self._failed(error)
+            self._hold(fields)
+            return
+        if won_lease:
+            wake_workers()
+
+    def _hold(self, fields):
+        with self.lock:
+            if len(self.spool) >= SPOOL_MAX:
+                dropped = self.spool.popleft()
+                log.error("openedx_xapi: Redis unreachable and %d events waiting; dropped the oldest (%s)",
+                          SPOOL_MAX, dropped["c"])
+                _count("handoff.dropped")
+            self.spool.append(fields)
+
+    def _failed(self, error):
+        self.down_until = time.monotonic() + RETRY_AFTER_FAILURE
+        log.warning("openedx_xapi: could not reach Redis at hand-off (%s); holding events in memory",
+                    type(error).__name__)
+        _count("handoff.failed")
+
+    def _flush_spool(self):
+        """Send what waits, oldest first, once Redis answers again (one try per second)."""
+        if time.monotonic() < self.down_until or not self.lock.acquire(blocking=False):
+            return
+        try:
+            while self.spool:
+                batch = [self.spool[index] for index in range(min(len(self.spool), 500))]
+                try:
+                    pipe = self.client.pipeline(transaction=False)
+                    for fields in batch:
+                        pipe.xadd(stream_key(), fields)
+                    pipe.execute()
+                except Exception as error:  # pylint: disable=broad-except
+                    self._failed(error)
+                    return
+                for _ in batch:
+                    self.spool.popleft()
+            self.client.delete(lease_key())
+            wake_workers()
+        except Exception as error:  # pylint: disable=broad-except
+            self._failed(error)
+        finally:
+            self.lock.release()
+
+
+def wake_workers():
+    """Ask a worker to drain the stream. Never raises."""
+    try:
+        from openedx_xapi.router.tasks import drain_stream
+        drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"), retry_policy={"max_retries": 1})
+    except Exception:  # pylint: disable=broad-except
+        # The entry is safe in the stream; the next event (or worker start) wakes a worker.
+        log.exception("openedx_xapi: could not wake a worker")
+
+
+_producers = {}
+
+
+def producer():
+    """This process's producer for the configured Redis URL."""
+    url = conf.redis_url()
+    found = _producers.get(url)
+    if found is None:
+        found = _producers[url] = StreamProducer(url)
+    return found
+
+
+def reset():
+    """Forget the producers (tests point the LMS at another Redis)."""
+    _producers.clear()
+
+
+def _count(metric):
+    try:
+        from edx_django_utils.monitoring import accumulate
+        accumulate(f"openedx_xapi.{metric}", 1)
+    except Exception:  # pylint: disable=broad-except
+        pass
