@@ -160,12 +160,15 @@ def summary(result, args, checkpoint, stderr):
     state = "interrupted" if result.interrupted else "finished"
     rate = counts["read"] / result.elapsed if result.elapsed > 0 else 0
     lines = [
-        f"replay {state} in {human_seconds(result.elapsed)}: {result.sources} source(s), "
+        f"replay {state} in {human_seconds(result.elapsed, tenths=True)}: {result.sources} source(s), "
         f"{human_bytes(result.bytes_read)} read, {rate:,.0f} events/s",
         f"read: {counts['read']}, translated: {counts['translated']}, skipped: {counts['skipped']}, "
         f"rejected: {counts['rejected']}, delivered: {counts['delivered']}, "
         f"dead-lettered: {counts['dead_lettered']}" + ("  (dry run: nothing sent)" if args.dry_run else ""),
     ]
+    if counts["parked"]:
+        lines.append(f"parked: {counts['parked']} (the consumer's circuit is open: the router sends them "
+                     "when it recovers)")
     if result.skipped_by:
         lines.append("skipped: " + ", ".join(f"{why} {n}" for why, n in sorted(result.skipped_by.items())))
     if result.rejected_by:

@@ -40,6 +40,7 @@ class Document(NamedTuple):
 class Delivery(NamedTuple):
     delivered: int
     dead_lettered: int = 0
+    parked: int = 0  # held by the router for a consumer whose circuit is open; sent when it recovers
 
 
 class DryRun:
@@ -93,7 +94,8 @@ class ConsumerDestination:
                 queue.append((retry.documents, retry.user_ids, attempts + 1,
                               first_error or timezone.now().isoformat()))
         kept = _kept_since(name, marks, ids)
-        return Delivery(len(documents) - kept, kept)
+        dead, parked = kept.get("DeadLetter", 0), kept.get("ParkedBatch", 0)
+        return Delivery(len(documents) - dead - parked, dead, parked)
 
     def outputs(self):
         return None
@@ -115,12 +117,13 @@ def _marks(consumer_name):
 
 
 def _kept_since(consumer_name, marks, ids):
-    """How many of the documents ``ids`` the router kept (dead-lettered or parked) since ``marks``."""
-    kept = 0
+    """How many of the documents ``ids`` the router kept since ``marks``, by model name."""
+    kept = {}
     for model, mark in marks.items():
         for documents in model.objects.filter(consumer=consumer_name, id__gt=mark) \
                 .values_list("documents", flat=True):
-            kept += sum(1 for document in documents or () if isinstance(document, dict) and document.get("id") in ids)
+            kept[model.__name__] = kept.get(model.__name__, 0) + sum(
+                1 for document in documents or () if isinstance(document, dict) and document.get("id") in ids)
     return kept
 
 

@@ -160,6 +160,8 @@ class Replay:
         delivery = self.destination.deliver(documents, self._wait)
         self.counts.add("delivered", delivery.delivered)
         self.counts.add("dead_lettered", delivery.dead_lettered)
+        if delivery.parked:
+            self.counts.add("parked", delivery.parked)
         self._pending, self._pending_ids = [], set()
         self._save()
         self.progress.update(self.progress.bytes, self.counts)

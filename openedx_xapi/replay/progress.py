@@ -35,9 +35,10 @@ def human_bytes(count):
     return f"{value:,.1f} TiB"
 
 
-def human_seconds(seconds):
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+def human_seconds(seconds, tenths=False):
+    whole = int(max(0, seconds))
+    text = f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    return text + f".{int(max(0, seconds) * 10) % 10}" if tenths else text
 
 
 class Progress:
