@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 PROTOCOLS = ("xapi", "caliper")
 AUTH_TYPES = ("basic", "bearer")
 _SETTINGS_KEYS = {"name", "protocol", "url", "auth", "enabled", "xapi_version", "pii", "guests", "identity",
-                  "allow_http", *RESTRICTION_KEYS}
+                  "allow_http", "batch_size", "batch_seconds", *RESTRICTION_KEYS}
 PII_FIELDS = ("username", "email", "ip", "user_agent", "referer", "session")
 # How the actor is identified, and the PII field each needs the consumer to list.
 IDENTITIES = {"anonymous": None, "hmac": None, "mbox_sha1sum": None, "mbox": "email", "username": "username"}
@@ -58,6 +58,8 @@ class ConsumerConfig:
     identity: str = "anonymous"
     identity_secret: str = field(default="", repr=False)  # the key of the "hmac" identity
     allow_http: bool = False  # plain http to a host that is not this machine
+    batch_size: int | None = None  # None: the BATCH_SIZE setting
+    batch_seconds: float | None = None  # None: the BATCH_SECONDS setting
     source: str = "settings"  # or "database"
 
     def __post_init__(self):
@@ -91,6 +93,12 @@ class ConsumerConfig:
         elif self.identity == "hmac" and len(self.identity_secret) < 16:
             problems.append("the 'hmac' identity needs a secret of 16 characters or more "
                             "('identity': {'type': 'hmac', 'secret': ...})")
+        if self.batch_size is not None and (type(self.batch_size) is not int or not 1 <= self.batch_size <= 1000):
+            problems.append(f"'batch_size' must be a whole number from 1 to 1000, not {self.batch_size!r}")
+        if self.batch_seconds is not None and (not isinstance(self.batch_seconds, (int, float))
+                                               or isinstance(self.batch_seconds, bool)
+                                               or not 0 <= self.batch_seconds <= 60):
+            problems.append(f"'batch_seconds' must be a number of seconds from 0 to 60, not {self.batch_seconds!r}")
         if problems:
             raise ConsumerConfigError(f"consumer {self.name or '?'}: " + "; ".join(problems))
 
@@ -147,6 +155,8 @@ def from_settings(declaration):
         identity=identity,
         identity_secret=identity_secret,
         allow_http=declaration.get("allow_http", False) is True,
+        batch_size=declaration.get("batch_size"),
+        batch_seconds=declaration.get("batch_seconds"),
         source="settings",
     )
 
@@ -173,6 +183,8 @@ def from_model(consumer):
         identity=consumer.identity,
         identity_secret=consumer.identity_secret or "",
         allow_http=consumer.allow_http,
+        batch_size=consumer.batch_size,
+        batch_seconds=consumer.batch_seconds,
         source="database",
     )
 
@@ -239,3 +251,20 @@ _cache = _Cache()
 get_consumers = _cache.get
 get_consumer = _cache.by_name
 clear_cache = _cache.clear
+
+
+def batch_size_of(consumer):
+    """Most documents per request to this consumer."""
+    return consumer.batch_size or max(1, int(conf.get("BATCH_SIZE")))
+
+
+def stream_batch():
+    """(entries, seconds) of one read of the stream: room for the largest consumer batch, and
+    the shortest wait any consumer asks for."""
+    size, seconds = max(1, int(conf.get("BATCH_SIZE"))), float(conf.get("BATCH_SECONDS"))
+    for consumer in get_consumers():
+        if consumer.batch_size:
+            size = max(size, consumer.batch_size)
+        if consumer.batch_seconds is not None:
+            seconds = min(seconds, float(consumer.batch_seconds))
+    return size, seconds

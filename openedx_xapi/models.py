@@ -2,6 +2,7 @@
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from encrypted_fields.fields import EncryptedCharField
 
@@ -59,6 +60,13 @@ class Consumer(models.Model):
         "allow plain http", default=False,
         help_text="Only https endpoints are accepted, except on this machine (127.0.0.1, localhost, ::1). "
                   "Tick to allow plain http to another host: events then cross the network unencrypted.")
+    batch_size = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="At most this many statements per request (1-1000). Empty: the BATCH_SIZE setting (100).")
+    batch_seconds = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(60.0)],
+        help_text="A batch that is not full leaves this long after its first event (seconds). Empty: the "
+                  "BATCH_SECONDS setting (0.2). The shortest among the consumers sets the pace of all.")
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 

@@ -41,8 +41,9 @@ PARKED_PER_RUN = 50
 
 
 def dispatch(consumer_name, documents, user_ids, emitted_at=None):
-    """A new batch for a consumer: send it, in slices of BATCH_SIZE, or park it."""
-    size = max(1, int(conf.get("BATCH_SIZE")))
+    """A new batch for a consumer: send it, in slices of its batch size, or park it."""
+    consumer = consumers.get_consumer(consumer_name)
+    size = consumers.batch_size_of(consumer) if consumer else max(1, int(conf.get("BATCH_SIZE")))
     closed = status.circuit_of(consumer_name) == CIRCUIT_CLOSED
     for start in range(0, len(documents), size):
         chunk, users = documents[start:start + size], user_ids[start:start + size]

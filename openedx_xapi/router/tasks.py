@@ -130,8 +130,8 @@ def drain_stream():
     so that all the workers share the load."""
     redis_client = stream.client()
     stream.ensure_group(redis_client)
-    size = max(1, int(conf.get("BATCH_SIZE")))
-    block_ms = max(1, int(float(conf.get("BATCH_SECONDS")) * 1000))
+    size, seconds = consumers.stream_batch()
+    block_ms = max(1, int(seconds * 1000))
     started = time.monotonic()
     try:
         while time.monotonic() - started < DRAIN_MAX_SECONDS:
