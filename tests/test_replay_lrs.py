@@ -118,10 +118,12 @@ def test_what_the_lrs_refuses_is_dead_lettered(ralph, logs, tmp_path, db, pii_sc
     pii_scan.sensitive.add("password", "not-the-password")
     err = io.StringIO()
     code = main(["replay", "--url", ralph.url, "--username", ralph.username, "--password", "not-the-password",
-                 "--checkpoint", str(tmp_path / "cp.json"), "--progress", "none", str(logs[0])], stderr=err)
+                 "--checkpoint", str(tmp_path / "cp.json"), "--batch-size", "20", "--progress", "none",
+                 str(logs[0])], stderr=err)
     assert code == 1, err.getvalue()
     counts = counts_in(err.getvalue())
-    assert counts["delivered"] == 0 and counts["dead-lettered"] > 0
+    assert counts["delivered"] == 0 and counts["dead-lettered"] == 20  # one batch: then it stops
+    assert "stopped: replay refused our credentials and is paused" in err.getvalue()
     letters = DeadLetter.objects.filter(consumer="replay")
     assert sum(len(letter.documents) for letter in letters) == counts["dead-lettered"]
     assert ConsumerStatus.objects.get(consumer="replay").paused

@@ -152,12 +152,12 @@ def run(args, stdin=None, stderr=None, in_lms=False):
     summary(result, args, checkpoint, stderr)
     if result.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_DEAD_LETTERED if result.counts["dead_lettered"] else EXIT_OK
+    return EXIT_DEAD_LETTERED if result.counts["dead_lettered"] or result.halted else EXIT_OK
 
 
 def summary(result, args, checkpoint, stderr):
     counts = result.counts
-    state = "interrupted" if result.interrupted else "finished"
+    state = "interrupted" if result.interrupted else "stopped" if result.halted else "finished"
     rate = counts["read"] / result.elapsed if result.elapsed > 0 else 0
     lines = [
         f"replay {state} in {human_seconds(result.elapsed, tenths=True)}: {result.sources} source(s), "
@@ -173,6 +173,8 @@ def summary(result, args, checkpoint, stderr):
         lines.append("skipped: " + ", ".join(f"{why} {n}" for why, n in sorted(result.skipped_by.items())))
     if result.rejected_by:
         lines.append("rejected: " + ", ".join(f"{stage} {n}" for stage, n in sorted(result.rejected_by.items())))
+    if result.halted:
+        lines.append(f"stopped: {result.halted}")
     if result.interrupted and checkpoint.path is not None:
         lines.append(f"to resume, run the same command again (checkpoint: {checkpoint.path})"
                      + ("; the batch in flight was abandoned and will be sent again" if result.abandoned else ""))

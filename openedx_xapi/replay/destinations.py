@@ -63,7 +63,7 @@ class DryRun:
 class ConsumerDestination:
     """A consumer configured in the LMS (settings or admin), or declared for this run."""
     serialized = False
-
+    halt = None  # why the replay cannot go on (a paused consumer), once it cannot
     def __init__(self, consumer, batch_size):
         self.consumer = consumer
         self.batch_size = max(1, int(batch_size))
@@ -95,6 +95,11 @@ class ConsumerDestination:
                               first_error or timezone.now().isoformat()))
         kept = _kept_since(name, marks, ids)
         dead, parked = kept.get("DeadLetter", 0), kept.get("ParkedBatch", 0)
+        if dead:
+            from openedx_xapi.router import status
+            if status.is_paused(name):
+                self.halt = (f"{name} refused our credentials and is paused: fix them, resume it in the admin "
+                             "and retry its dead letters, then run the same command again to go on")
         return Delivery(len(documents) - dead - parked, dead, parked)
 
     def outputs(self):

@@ -42,6 +42,7 @@ class Result:
     counts: Counts
     interrupted: bool = False
     abandoned: bool = False  # the batch in flight was not delivered
+    halted: str = ""  # why the destination stopped the replay (a paused consumer)
     elapsed: float = 0.0
     sources: int = 0
     bytes_read: int = 0
@@ -99,7 +100,7 @@ class Replay:
                     for chunk, outcomes in self._translated(pool):
                         self._take(chunk, outcomes)
                         if self.stopping.is_set():  # (between two lines, or two chunks)
-                            self._result.interrupted = True
+                            self._result.interrupted = not self._result.halted
                             break
                     self._deliver()  # the last batch, or the one in flight when stopping
                 except (Interrupted, KeyboardInterrupt):
@@ -165,6 +166,10 @@ class Replay:
         self._pending, self._pending_ids = [], set()
         self._save()
         self.progress.update(self.progress.bytes, self.counts)
+        halt = getattr(self.destination, "halt", None)
+        if halt and not self._result.halted:
+            self._result.halted = halt  # no use reading on: everything would be dead-lettered
+            self.stopping.set()
 
     def _save(self):
         self.checkpoint.save(dict(self._positions), self.destination.outputs(), self.counts.as_dict())
