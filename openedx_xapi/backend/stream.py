@@ -1,20 +1,22 @@
 """The hand-off from the LMS request to the workers: a Redis stream (ADR 0008).
 
-Each wanted event is appended to one Redis stream with ``XADD``: one round trip on
-a pooled connection, tens of microseconds, where a Celery publish costs hundreds. The
+Each wanted event is appended to one Redis stream with ``XADD`` (in a small server-side
+script that also takes the lease below): one round trip on a pooled connection, tens of
+microseconds, where a Celery publish costs hundreds. The
 workers read the stream as one consumer group (``router/stream.py``), so an entry a
 worker took and never acknowledged (the worker was killed) stays pending in Redis and
 another worker claims it: nothing is lost between the request and the router.
 
 Workers are woken by a Celery task (``openedx_xapi.drain_stream``), published only when
-no drain is running or about to run: the same round trip as the ``XADD`` sets a short
-lease with ``SET NX``, and only the request that wins the lease publishes the task.
+no drain is running or about to run: the script that appends also sets a short lease
+with ``SET NX``, and only the request that wins the lease publishes the task.
 
 If Redis cannot be reached, events wait in a bounded queue in this process and go out
 with the next event that gets through; the request never waits for Redis to come back
 (one attempt per second at most), and what overflows the queue is counted and logged.
 """
 import collections
+import hashlib
 import logging
 import threading
 import time
@@ -25,6 +27,14 @@ log = logging.getLogger(__name__)
 
 # A lease that says "a drain is running or has just been asked for": whoever sets it publishes one.
 LEASE_SECONDS = 2
+# KEYS: the stream, the lease; ARGV: the event, the consumer names, the lease's seconds.
+# Returns 1 when this call set the lease (so the caller wakes a worker).
+_APPEND = """
+redis.call('XADD', KEYS[1], '*', 'e', ARGV[1], 'c', ARGV[2])
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 1 end
+return 0
+"""
+_APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
 SPOOL_MAX = 10_000
 RETRY_AFTER_FAILURE = 1.0
 
@@ -42,6 +52,7 @@ class StreamProducer:
 
     def __init__(self, url):
         import redis
+        self.no_script = redis.exceptions.NoScriptError
         self.url = url
         # Short timeouts: a learner's request must never hang on Redis.
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5,
@@ -57,16 +68,21 @@ class StreamProducer:
             self._flush_spool()
             return
         try:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.xadd(stream_key(), fields)
-            pipe.set(lease_key(), "1", nx=True, ex=LEASE_SECONDS)
-            _entry_id, won_lease = pipe.execute()
+            won_lease = self._append(fields)
         except Exception as error:  # pylint: disable=broad-except
             self._failed(error)
             self._hold(fields)
             return
         if won_lease:
             wake_workers()
+
+    def _append(self, fields):
+        """XADD, then SET NX of the lease, as one server-side script: one command, one round trip."""
+        args = (2, stream_key(), lease_key(), fields["e"], fields["c"], LEASE_SECONDS)
+        try:
+            return self.client.execute_command("EVALSHA", _APPEND_SHA, *args)
+        except self.no_script:  # the first time, or after Redis restarted
+            return self.client.execute_command("EVAL", _APPEND, *args)  # also caches it in Redis
 
     def _hold(self, fields):
         with self.lock:
