@@ -345,6 +345,26 @@ def test_selection_bounds():
     assert not selection.allows(parse_event({**event, "name": "play_video"}))
 
 
+def test_progress_bar_and_log_lines():
+    from openedx_xapi.replay.progress import Counts, Progress
+    now = [100.0]
+    counts = Counts()
+    counts.add("read", 500)
+    counts.add("delivered", 400)
+    stream = io.StringIO()
+    log = Progress(stream, "log", total_bytes=4096, interval=1, clock=lambda: now[0])
+    log.update(512, counts)  # not a second yet: no line
+    now[0] += 10
+    log.update(1024, counts)
+    assert stream.getvalue() == ("replay: 500 events read (50/s), 1.0 KiB of 4.0 KiB, ETA 0:00:30, "
+                                 "400 delivered, 0 dead-lettered\n")
+    stream = io.StringIO()
+    bar = Progress(stream, "bar", total_bytes=4096)
+    bar.update(2048, counts)
+    bar.close()
+    assert "50%" in stream.getvalue() and "2.00k/4.00k" in stream.getvalue()
+
+
 def test_checkpoint_is_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "cp.json"
     checkpoint = Checkpoint.open(path, {"a": 1})

@@ -103,6 +103,14 @@ def test_management_command_into_a_configured_consumer(ralph, logs, expected, us
     saved = json.loads((tmp_path / "openedx-xapi-replay-lrs.json").read_text())  # the default checkpoint
     assert all(state["done"] for state in saved["sources"].values()) and len(saved["sources"]) == DAYS
 
+    # Everything again, from the start: the LRS already holds each statement, and keeps one of each.
+    stderr = io.StringIO()
+    call_command("openedx_xapi_replay", "--consumer", "lrs", "--restart", "--progress", "none",
+                 str(logs[0].parent), stderr=stderr)
+    assert counts_in(stderr.getvalue())["delivered"] == len(wanted)
+    again = fetch_statements(ralph)
+    assert sorted(s["id"] for s in again) == sorted(s["id"] for s in statements)
+
 
 def test_dry_run_for_a_consumer_sends_nothing(ralph, logs, use_consumers, db):
     use_consumers(consumer(ralph))
