@@ -173,3 +173,17 @@ def test_a_broker_that_is_down_does_not_break_the_request(handoff, use_consumers
     expected = "could not reach Redis at hand-off" if handoff == "stream" \
         else "could not hand off event 'edx.course.enrollment.activated'"
     assert expected in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_name_no_consumer_maps_is_dropped_before_any_other_work(use_consumers, flush_redis, monkeypatch):
+    import openedx_xapi.backend as backend_module
+    looked = []
+    monkeypatch.setattr(backend_module, "facts_of_raw", lambda raw: looked.append(raw) or None)
+    use_consumers(consumer())
+    EventTrackingBackend().send(dict(enrollment_event(), name="edx.user.settings.changed"))
+    assert looked == [] and handed_off(flush_redis) == []
+    monkeypatch.undo()
+    use_consumers(consumer(protocol="caliper", auth={"type": "bearer", "token": "t"}))
+    EventTrackingBackend().send(enrollment_event())  # mapped for Caliper too: it goes on
+    assert len(handed_off(flush_redis)) == 1

@@ -12,7 +12,7 @@ import orjson
 
 from openedx_xapi import conf
 from openedx_xapi.backend import stream
-from openedx_xapi.filter import consumers_for, facts_of_raw
+from openedx_xapi.filter import consumers_for, could_want, facts_of_raw
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class EventTrackingBackend:
 
     @staticmethod
     def _send(event):
-        if not conf.get("ENABLED"):
+        name = event.get("name")
+        if not isinstance(name, str) or not could_want(name) or not conf.get("ENABLED"):
             return
         targets = consumers_for(facts_of_raw(event))
         if not targets:
