@@ -198,6 +198,8 @@ def test_a_finished_replay_run_again_reads_nothing_and_a_new_file_is_picked_up(l
     assert replay(["--output", str(out), str(folder)])[0] == 0
     code, err = replay(["--output", str(out), str(folder)])
     assert code == 0 and counts_in(err)["read"] == 0
+    [state] = json.loads((out / command.FILES_CHECKPOINT).read_text())["sources"].values()
+    assert state == {"offset": len(gzip.decompress(logs[0][0].read_bytes())), "line": PER_DAY, "done": True}
     for path in logs[0][1:]:  # the next days' logs are rotated into the folder
         (folder / path.name).write_bytes(path.read_bytes())
     code, err = replay(["--output", str(out), str(folder)])
@@ -438,6 +440,9 @@ def test_from_s3_prefix_and_glob(bucket, expected, tmp_path):
     code, err = replay(["--output", str(tmp_path / "b"), f"s3://{bucket}/tracking/*-2024030[12].gz"])
     assert code == 0, err
     assert sorted(read_outputs(tmp_path / "b")) == ["xapi-2024-03-01.ndjson", "xapi-2024-03-02.ndjson"]
+    code, err = replay(["--output", str(tmp_path / "c"), f"s3://{bucket}/tracking"])  # a folder, without its /
+    assert code == 0, err
+    assert read_outputs(tmp_path / "c") == expected
     code, err = replay(["--dry-run", f"s3://{bucket}/nothing-here/"])
     assert code == 2 and "no object found" in err
 

@@ -35,6 +35,7 @@ class Chunk:
     positions: list  # (offset after, line number) of each line
     raw_bytes: int  # bytes of all the sources, as stored, read once this chunk was read
     last: bool  # the source ends with this chunk
+    end: tuple = (0, 0)  # (offset, line) of the end of the source, in the last chunk
 
 
 @dataclass
@@ -146,8 +147,7 @@ class Replay:
                 counts.add("rejected")
                 self._rejected(chunk, index, *outcome[1:])
         if chunk.last:
-            offset, number = chunk.positions[-1] if chunk.positions else self._positions.get(key, (0, 0, False))[:2]
-            self._positions[key] = (offset, number, True)
+            self._positions[key] = (*chunk.end, True)
         self.progress.update(chunk.raw_bytes, counts)
         if not self._pending and time.monotonic() - self._saved_at >= SAVE_EVERY:
             self._save()
@@ -221,17 +221,18 @@ class Replay:
                 before += source.size or 0
                 continue
             with Reader(source, offset, line, stdin=self.stdin, s3=self.s3) as reader:
-                lines, positions, end = [], [], offset
-                for number, end, raw in reader:
+                lines, positions, end = [], [], (offset, line)
+                for number, reached, raw in reader:
                     lines.append(raw)
-                    positions.append((end, number))
+                    positions.append((reached, number))
                     if len(lines) >= self.chunk_lines:
-                        yield Chunk(source, lines, positions, before + (reader.raw_position() or end), False)
+                        yield Chunk(source, lines, positions, before + (reader.raw_position() or reached), False)
                         lines, positions = [], []
                         if self.stopping.is_set():
                             return
-                size = source.size if source.size is not None else (reader.raw_position() or end)
-                yield Chunk(source, lines, positions, before + size, True)
+                    end = (reached, number)
+                size = source.size if source.size is not None else (reader.raw_position() or end[0])
+                yield Chunk(source, lines, positions, before + size, True, end)
             before += size
 
     def _translated(self, pool):

@@ -88,6 +88,8 @@ class S3:
                     found.append(Source(f"s3://{bucket}/{name}", item.get("Size")))
         except Exception as error:  # botocore's errors: no such bucket, no credentials, no endpoint...
             raise SourceError(f"{uri}: {type(error).__name__}: {error}") from None
+        if not found and not wildcard and key and not key.endswith("/"):
+            return self.list(uri + "/")  # s3://bucket/logs, meaning the folder
         return sorted(found, key=lambda source: source.key)
 
     def open(self, key):
