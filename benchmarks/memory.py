@@ -1,0 +1,39 @@
+"""Peak resident size of a process that runs many events through this project's worker path.
+
+    python -m benchmarks.memory STREAM COUNT
+
+Run by ``benchmarks.run`` in a fresh process (so nothing else it loaded counts), in the
+stand-in LMS: COUNT events of the STREAM file (JSON lines) parsed, translated to xAPI and
+validated, as the Celery task does before it delivers them. Prints one JSON object.
+"""
+import json
+import os
+import resource
+import sys
+
+
+def main(path, count):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+    import django
+    django.setup()
+    from django.conf import settings
+
+    from openedx_xapi.events import parse_event
+    from openedx_xapi.identity import HmacActorIds
+    from openedx_xapi.pipeline import Skipped, documents_for
+    from openedx_xapi.translator import TranslationContext
+
+    with open(path) as lines:
+        events = [json.loads(line) for line in lines if line.strip()]
+    ctx = TranslationContext(lms_root_url=settings.LMS_ROOT_URL, actor_ids=HmacActorIds("bench"))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for i in range(count):
+        try:
+            documents_for(parse_event(events[i % len(events)]), "xapi", ctx)
+        except Skipped:
+            pass
+    print(json.dumps({"before_kib": before, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
