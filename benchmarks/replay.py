@@ -1,6 +1,10 @@
 """Replay throughput: events per second from a gzipped tracking log, into files and into a
 local Ralph LRS.
 
+Events per CPU-second (the command's and its workers' CPU time, start-up included) does
+not depend on what else the machine is doing; from it, how many CPUs 20,000 events/s
+into files takes.
+
 Into files the replay is bound by translation (parse, translate, validate), so the figure
 grows with the worker processes (``--workers``, one per CPU by default); into an LRS it is
 bound by the LRS. Each run is the ``openedx-xapi replay`` command as an operator runs it (a
@@ -11,6 +15,7 @@ is the command's own (from its first line read to its summary, Python's start-up
 """
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,7 +30,9 @@ LMS, SECRET = "http://localhost:18000", "bench-replay-secret"
 
 
 def run_replay(args, cwd, env=None):
-    """(events/s, counts) from one run of the command."""
+    """(events/s, counts, seconds, CPU seconds) from one run of the command (CPU: the command's and its
+    worker processes', start-up included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     environment.update(env or {})
     done = subprocess.run([sys.executable, "-m", "openedx_xapi.cli", "replay", "--lms-url", LMS, "--secret", SECRET,
@@ -38,7 +45,9 @@ def run_replay(args, cwd, env=None):
     counts = {k.strip(): int(v) for k, v in (part.split(":", 1) for part in counts_line.split("  (")[0].split(", "))}
     elapsed = re.search(r"in (\d+):(\d\d):(\d\d\.\d)", done.stderr)
     seconds = int(elapsed.group(1)) * 3600 + int(elapsed.group(2)) * 60 + float(elapsed.group(3))
-    return rate, counts, seconds
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return rate, counts, seconds, cpu
 
 
 def replay_rows():
@@ -51,13 +60,17 @@ def replay_rows():
         [small] = write_logs(tmp / "lrs-logs", days=1, per_day=LRS_EVENTS, learners=1000)
         size = big.stat().st_size / 2**20
         for label, extra in ((f"{cpus} workers", ["--workers", str(cpus)]), ("1 worker", ["--workers", "1"]),
-                             (f"{cpus} workers, .ndjson.gz out", ["--workers", str(cpus), "--gzip"])):
+                             (f"{cpus} workers, gzipped", ["--workers", str(cpus), "--gzip"])):
             out = tmp / f"out-{len(rows)}"
-            rate, counts, _ = run_replay(["--output", str(out), *extra, str(big)], cwd=tmp)
+            rate, counts, _seconds, cpu = run_replay(["--output", str(out), *extra, str(big)], cwd=tmp)
             rows.append((f"replay .gz -> files, events/s ({label})", f"{rate:,.0f}"))
+            if label == "1 worker":
+                per_cpu = FILES_EVENTS / cpu
+        rows.append(("  events per CPU-second (load-independent)", f"{per_cpu:,.0f}"))
+        rows.append(("  CPUs for 20,000 events/s", f"{20_000 / per_cpu:.1f}"))
         rows.append(("  (input: events, MiB gzipped)", f"{FILES_EVENTS:,} / {size:.1f}"))
         with start_ralph(tmp / "ralph") as lrs:
-            rate, counts, seconds = run_replay(
+            rate, counts, seconds, _cpu = run_replay(
                 ["--url", lrs.url, "--username", lrs.username, "--state-db", str(tmp / "state.sqlite3"), str(small)],
                 cwd=tmp, env={"OPENEDX_XAPI_REPLAY_PASSWORD": lrs.password})
         rows.append(("replay .gz -> local Ralph LRS, events/s", f"{rate:,.0f}"))

@@ -148,3 +148,27 @@ def test_rate_limit_holds(ralph, logs, use_consumers, db, tmp_path):
     delivered = len(fetch_statements(ralph))
     assert delivered > 25
     assert elapsed >= (delivered - 25) / 150  # the first batch goes at once, then 150 per second at most
+
+
+def test_console_command_with_the_lms_settings(ralph, logs, tmp_path):
+    """``openedx-xapi replay --settings``: an LMS's settings and database, its configured consumers, and
+    ``manage.py lms openedx_xapi_replay`` run as an operator runs it (a separate process)."""
+    from sandbox.services import PROJECT_ROOT
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(SANDBOX_DB=str(tmp_path / "lms.sqlite3"), PYTHONPATH=str(PROJECT_ROOT),
+               SANDBOX_OPENEDX_XAPI=json.dumps({"CONSUMERS": [consumer(ralph, orgs=["OpenU"])]}))
+    manage = [sys.executable, str(PROJECT_ROOT / "sandbox" / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, timeout=120)
+    first = subprocess.run([sys.executable, "-m", "openedx_xapi.cli", "replay", "--settings", "sandbox.settings",
+                            "--consumer", "lrs", "--progress", "none", str(logs[0])],
+                           env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True, timeout=180)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([*manage, "openedx_xapi_replay", "--consumer", "lrs", "--progress", "none",
+                             str(logs[1])], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True, timeout=180)
+    assert second.returncode == 0, second.stderr
+    statements = fetch_statements(ralph)
+    delivered = counts_in(first.stderr)["delivered"] + counts_in(second.stderr)["delivered"]
+    assert 0 < len(statements) == delivered == len({s["id"] for s in statements})
+    assert all("OpenU" in json.dumps(s["object"]) + json.dumps(s.get("context")) for s in statements)
+    checkpoint = json.loads((tmp_path / "openedx-xapi-replay-lrs.json").read_text())
+    assert len(checkpoint["sources"]) == 2  # the second run added its source to the same checkpoint
