@@ -43,6 +43,16 @@ def external_user_id(user_id, kind):
     return str(external_id.external_user_id)
 
 
+def external_user_ids(user_ids, kind):
+    """{user id: edx-platform's anonymous id} of those users that already have one for
+    ``kind``, in one query; None outside edx-platform."""
+    model = _external_id_model()
+    if model is None:
+        return None
+    rows = model.objects.filter(user_id__in=list(user_ids), external_id_type__name=kind)
+    return {user_id: str(external) for user_id, external in rows.values_list("user_id", "external_user_id")}
+
+
 def user_id_for_username(username):
     """The id of the LMS user with this username, or None."""
     from django.contrib.auth import get_user_model

@@ -227,3 +227,22 @@ def test_an_unknown_learner_is_rejected_under_the_username_identity(db):
     raw = enrollment_event(user_id=987654, username="")
     with pytest.raises(Rejected, match="username is unknown"):
         documents_for(parse_event(raw), "xapi", context("username", pii=["username"]))
+
+
+@pytest.mark.django_db
+def test_a_batch_of_learners_gets_its_anonymous_ids_in_a_few_queries(django_assert_max_num_queries):
+    existing = ActorId.objects.create(user_id=7, kind="xapi")
+    ids = StoredActorIds()
+    with django_assert_max_num_queries(3):
+        ids.prefetch(range(1, 51), "xapi")
+    events = {user: parse_event(enrollment_event(user_id=user)) for user in range(1, 51)}
+    with django_assert_max_num_queries(0):
+        found = {user: ids.actor_id(event, "xapi") for user, event in events.items()}
+    assert found[7] == str(existing.anonymous_id)  # an id already given out is kept
+    assert len(set(found.values())) == 50 and ActorId.objects.filter(kind="xapi").count() == 50
+    # Another process (no cache) finds the same ids, one by one or in bulk.
+    assert StoredActorIds().actor_id(events[33], "xapi") == found[33]
+    fresh = StoredActorIds()
+    fresh.prefetch([12, 40], "xapi")
+    assert fresh.actor_id(events[40], "xapi") == found[40]
+    assert ActorId.objects.filter(kind="caliper").count() == 0  # per protocol

@@ -58,10 +58,22 @@ def route_batch(items):
     or ``(payload, consumer_names, emitted_at)`` (the payload as the backend serialised it,
     or a dict; ``emitted_at`` in epoch seconds, for the lag). Never raises."""
     outbox = {}  # consumer name -> ([documents], [user ids], {ids queued}, [oldest emitted_at])
+    parsed = []
     for item in items:
         try:
-            payload, consumer_names = item[0], item[1]
-            route_one(payload, consumer_names, outbox, item[2] if len(item) > 2 else None)
+            payload = item[0]
+            try:
+                event = parse_event(payload)
+            except MalformedEvent as error:
+                record_rejection("malformed", str(error), document=payload)
+                continue
+            parsed.append((event, payload, item[1], item[2] if len(item) > 2 else None))
+        except Exception:  # pylint: disable=broad-except
+            log.exception("openedx_xapi: could not read an event")
+    _prefetch_actor_ids(parsed)
+    for event, payload, consumer_names, emitted_at in parsed:
+        try:
+            route_one(event, payload, consumer_names, outbox, emitted_at)
         except Exception:  # pylint: disable=broad-except
             # One bad event never costs the others in the batch.
             log.exception("openedx_xapi: could not route an event")
@@ -74,12 +86,15 @@ def route_batch(items):
             dead_letter(name, documents, user_ids, "the batch could not be sent (see the worker's log)")
 
 
-def route_one(payload, consumer_names, outbox, emitted_at=None):
-    try:
-        event = parse_event(payload)
-    except MalformedEvent as error:
-        record_rejection("malformed", str(error), document=payload)
-        return
+def _prefetch_actor_ids(parsed):
+    """The anonymous ids of a batch's learners, in a few queries rather than two per learner."""
+    kinds = {consumer.protocol for consumer in consumers.get_consumers() if consumer.identity == "anonymous"}
+    user_ids = {event.user_id for event, *_rest in parsed if event.user_id is not None}
+    for kind in kinds:
+        _actor_ids.prefetch(user_ids, kind)
+
+
+def route_one(event, payload, consumer_names, outbox, emitted_at=None):
     facts = event_filter.facts_of_event(event)
     for name in consumer_names:
         consumer = consumers.get_consumer(name)
