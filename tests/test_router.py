@@ -451,8 +451,9 @@ def test_a_consumer_refusing_our_credentials_is_paused_not_hammered(serve, ctx, 
 # --- batches: one bad document, or one conflict, costs only itself --------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_a_refused_batch_is_bisected_and_only_the_bad_document_dead_lettered(serve, ctx, use_consumers):
+def test_a_refused_batch_is_bisected_and_only_the_bad_document_dead_lettered(serve, ctx, use_consumers, caplog):
     from openedx_xapi.router.delivery import attempt
+    caplog.set_level("INFO", logger="openedx_xapi")
 
     documents = [statement(ctx, user_id=n) for n in range(1, 12)]
     bad = documents[7]["id"]
@@ -468,6 +469,10 @@ def test_a_refused_batch_is_bisected_and_only_the_bad_document_dead_lettered(ser
     [letter] = DeadLetter.objects.all()
     assert letter.documents == [documents[7]] and letter.user_id == 8 and letter.status_code == 400
     assert "is invalid" in letter.reason
+    # Each outcome is also logged with structured fields, for log pipelines.
+    outcomes = [record.openedx_xapi for record in caplog.records if hasattr(record, "openedx_xapi")]
+    assert {"consumer": "picky", "outcome": "dead_lettered", "documents": 1, "status": 400} in outcomes
+    assert sum(o["documents"] for o in outcomes if o["outcome"] == "delivered") == 10
 
 
 @pytest.mark.django_db(transaction=True)

@@ -67,7 +67,8 @@ def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None, em
                 + attempt(consumer_name, documents[middle:], user_ids[middle:], attempts, first_error, emitted_at))
     if outcome.delivered:
         log.info("openedx_xapi: delivered %d document(s) to %s%s", len(documents), consumer_name,
-                 f" ({outcome.reason})" if outcome.reason else "")
+                 f" ({outcome.reason})" if outcome.reason else "",
+                 extra=fields(consumer_name, "delivered", len(documents), status=outcome.status))
         count("delivered", len(documents))
         status.delivered(consumer_name, len(documents), time.time() - emitted_at if emitted_at else None)
         return []
@@ -76,7 +77,9 @@ def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None, em
     elif outcome.retry and attempts < int(conf.get("MAX_RETRIES")):
         delay = outcome.retry_after if outcome.retry_after is not None else backoff(attempts)
         log.warning("openedx_xapi: delivery of %d document(s) to %s failed (%s); retry %d in %.1fs",
-                    len(documents), consumer_name, outcome.reason, attempts + 1, delay)
+                    len(documents), consumer_name, outcome.reason, attempts + 1, delay,
+                    extra=fields(consumer_name, "retry", len(documents), status=outcome.status,
+                                 attempt=attempts + 1, delay=round(delay, 3)))
         count("retried", len(documents))
         return [Retry(documents, user_ids, delay, outcome.reason)]
     dead_letter(consumer_name, documents, user_ids, f"{outcome.reason} (after {attempts + 1} attempt(s))",
@@ -94,7 +97,8 @@ def dead_letter(consumer_name, documents, user_ids, reason, status_code=None, at
     """Keep documents that could not be delivered, one dead letter per learner, for an operator
     to retry. Never raises."""
     log.warning("openedx_xapi: %d document(s) for %s dead-lettered: %s", len(documents), consumer_name,
-                reason[:1000])
+                reason[:1000],
+                extra=fields(consumer_name, "dead_lettered", len(documents), status=status_code))
     count("dead_lettered", len(documents))
     status.dead_lettered(consumer_name, len(documents), reason)
     now = timezone.now()
@@ -130,3 +134,9 @@ def count(metric, value=1):
         accumulate(f"openedx_xapi.{metric}", value)
     except Exception:  # pylint: disable=broad-except
         pass
+
+
+def fields(consumer_name, outcome, documents, **more):
+    """Structured fields of a delivery log record (``record.openedx_xapi``), for JSON log
+    formatters and log pipelines: consumer, outcome, number of documents, and the rest."""
+    return {"openedx_xapi": {"consumer": consumer_name, "outcome": outcome, "documents": documents, **more}}

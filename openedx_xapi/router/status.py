@@ -39,7 +39,7 @@ def dead_lettered(consumer_name, count, error):
 
 def pause(consumer_name, error):
     log.error("openedx_xapi: %s refused our credentials (%s); paused until an operator resumes it",
-              consumer_name, error[:500])
+              consumer_name, error[:500], extra=_fields(consumer_name, "paused"))
     _update(consumer_name, paused=True, last_error_at=timezone.now(), last_error=error[:2000])
 
 
@@ -83,7 +83,7 @@ def open_circuit(consumer_name, next_probe_at, error):
         last_error_at=now, last_error=error[:2000])
     if opened:
         log.error("openedx_xapi: circuit of %s opened after repeated failures (%s); parking its documents",
-                  consumer_name, error[:500])
+                  consumer_name, error[:500], extra=_fields(consumer_name, "circuit_opened"))
     return bool(opened)
 
 
@@ -93,7 +93,8 @@ def probe_failed(consumer_name, next_probe_at, error):
 
 
 def start_draining(consumer_name):
-    log.warning("openedx_xapi: %s answers again; sending its parked documents", consumer_name)
+    log.warning("openedx_xapi: %s answers again; sending its parked documents", consumer_name,
+                extra=_fields(consumer_name, "circuit_draining"))
     _update(consumer_name, circuit=CIRCUIT_DRAINING, circuit_changed_at=timezone.now(), failure_streak=0,
             next_probe_at=None)
 
@@ -102,4 +103,9 @@ def close_circuit(consumer_name):
     closed = ConsumerStatus.objects.filter(consumer=consumer_name, circuit=CIRCUIT_DRAINING).update(
         circuit=CIRCUIT_CLOSED, circuit_changed_at=timezone.now())
     if closed:
-        log.warning("openedx_xapi: circuit of %s closed: its parked documents are delivered", consumer_name)
+        log.warning("openedx_xapi: circuit of %s closed: its parked documents are delivered", consumer_name,
+                    extra=_fields(consumer_name, "circuit_closed"))
+
+
+def _fields(consumer_name, outcome):
+    return {"openedx_xapi": {"consumer": consumer_name, "outcome": outcome}}
