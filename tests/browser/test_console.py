@@ -190,3 +190,49 @@ def test_support_finds_a_learners_anonymous_ids_and_back(console, make_learner):
     page.get_by_role("button", name="Find whose id it is").click()
     assert f"id of user {learner.pk}" in " ".join(page.locator("#reverse-result").inner_text().split())
     console.record("anonymous id lookup result")
+
+
+def test_an_operator_watches_the_circuit_open_while_the_lrs_is_down_and_drain_when_it_is_back(
+        console, ralph, tmp_path, settings, celery_worker_factory, flush_redis):
+    from sandbox.services import start_ralph
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, **FAST, "MAX_RETRIES": 50, "CIRCUIT_FAILURES": 3,
+                             "PROBE_BACKOFF_BASE": 0.5, "PROBE_BACKOFF_MAX": 2.0}
+    Consumer.objects.create(name="ralph", protocol="xapi", url=ralph.url, username=ralph.username,
+                            password=ralph.password)
+    page = console.page
+    celery_worker_factory()
+    emit_enrollments(5, first_user=1)
+    wait_until(lambda: dashboard_cell(console, "ralph", "delivered") == "5", message="5 delivered")
+    assert page.locator("#status-ralph td.circuit").inner_text() == "closed"
+    console.record("dashboard lrs up")
+
+    # The LRS goes away: deliveries fail, are retried, and after 3 failures in a row the circuit
+    # opens; what comes meanwhile is parked in the database.
+    ralph.stop()
+    emit_enrollments(10, first_user=100)
+    wait_until(lambda: dashboard_cell(console, "ralph", "health") == "open", message="the circuit to open")
+    assert page.locator("#status-ralph td.circuit").inner_text().startswith("OPEN after 3 failure(s) in a row")
+    assert "connection failed" in page.locator("#status-ralph td.last-error").inner_text()
+    assert int(page.locator("#status-ralph td.retried").inner_text()) >= 1
+    emit_enrollments(10, first_user=200)
+    wait_until(lambda: int(dashboard_cell(console, "ralph", "parked")) >= 20, message="20 documents parked")
+    assert int(page.locator("#status-ralph td.waiting").inner_text()) >= 1
+    assert page.locator("#status-ralph").get_attribute("data-health") == "open"
+    console.record("dashboard circuit open")
+    console.goto("/admin/openedx_xapi/consumer/")
+    assert page.locator("td.field-circuit").inner_text().startswith("OPEN after")
+    assert page.locator("td.field-delivered").inner_text() == "5"
+    console.record("consumer list circuit open")
+
+    # It comes back (same port, same store): a probe finds it, the parked documents drain, the
+    # circuit closes.
+    with start_ralph(tmp_path, port=ralph.port, username=ralph.username, password=ralph.password) as again:
+        wait_until(lambda: dashboard_cell(console, "ralph", "delivered") == "25", timeout=120,
+                   message="the parked documents to drain")
+        wait_until(lambda: dashboard_cell(console, "ralph", "circuit") == "closed", message="the circuit to close")
+        assert page.locator("#status-ralph td.health").inner_text() == "ok"
+        assert page.locator("#status-ralph td.waiting").inner_text() == "0"
+        console.record("dashboard drained")
+        statements = fetch_statements(again)
+    assert len(statements) == 25 and len({s["id"] for s in statements}) == 25
+    assert not DeadLetter.objects.exists()
