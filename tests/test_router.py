@@ -492,3 +492,36 @@ def test_a_conflict_in_a_batch_does_not_lose_the_others(ralph, ctx, use_consumer
     assert set(held) == {stored["id"], *(s["id"] for s in others)}
     assert held[stored["id"]]["object"] == stored["object"]  # the LRS keeps the first version
     assert not DeadLetter.objects.exists()
+
+
+# --- probes: is a consumer whose circuit is open back? ---------------------------------------
+
+@pytest.mark.parametrize("reply, up", [
+    (Reply(200, b'{"version": ["1.0.3"]}'), True),
+    (Reply(404, b"not found"), True),  # Ralph has no about: it answers, so it is up
+    (Reply(401, b"who are you"), True),  # up; whether it takes our credentials is delivery's business
+    (Reply(503, b"down"), False),
+    (Reply(429, b"slow down"), False),
+])
+def test_a_probe_says_up_for_any_answer_but_5xx_and_429(serve, reply, up):
+    server = serve(reply)
+    found = client.probe(xapi_consumer(server.root + "/xAPI/"))
+    assert (found.up, found.status) == (up, reply.status)
+    [request] = server.received
+    assert (request.method, request.path) == ("GET", "/xAPI/about")
+    assert request.headers["X-Experience-API-Version"] == "1.0.3"
+    assert request.headers["Authorization"] == basic("openedx", "openedx-password")
+
+
+def test_a_probe_of_nothing_listening_says_down():
+    found = client.probe(xapi_consumer("http://127.0.0.1:9/xAPI/"))
+    assert not found.up and found.status is None and "connection failed" in found.reason
+
+
+def test_a_probe_of_a_caliper_endpoint_gets_the_endpoint_itself(serve):
+    server = serve(Reply(405, b"POST only"))
+    consumer = consumers.from_settings({"name": "cal", "protocol": "caliper", "url": server.root + "/caliper",
+                                        "auth": {"type": "bearer", "token": "tok"}})
+    found = client.probe(consumer)
+    assert found.up and server.received[0].path == "/caliper"
+    assert server.received[0].headers["Authorization"] == "Bearer tok"
