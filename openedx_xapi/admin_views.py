@@ -290,12 +290,9 @@ class _StoredIdsOnly:
 
 def stored_anonymous_id(user_id, kind):
     """The learner's anonymous id of this kind, as the LMS keeps it, or None (never created here)."""
-    model = platform._external_id_model()  # pylint: disable=protected-access
-    if model is not None:
-        found = model.objects.filter(user_id=user_id, external_id_type__name=kind).values_list(
-            "external_user_id", flat=True).first()
-        if found:
-            return str(found)
+    found = (platform.external_user_ids([user_id], kind) or {}).get(user_id)
+    if found:
+        return found
     found = ActorId.objects.filter(user_id=user_id, kind=kind).values_list("anonymous_id", flat=True).first()
     return str(found) if found else None
 
@@ -329,7 +326,7 @@ def learner_of_anonymous_id(text):
         value = uuid.UUID(text.strip().removeprefix("urn:uuid:"))
     except ValueError:
         return None
-    model = platform._external_id_model()  # pylint: disable=protected-access
+    model = platform._external_id_model()  # pylint: disable=protected-access  # (reading, never creating)
     if model is not None:
         found = model.objects.filter(external_user_id=value).values_list("user_id", "external_id_type__name").first()
         if found:
