@@ -95,10 +95,11 @@ class Replay:
                                  interval=self.progress_interval)
         self._saved_at = time.monotonic()
         pool = self._pool()
+        translated = self._translated(pool)
         try:
             with self._signals():
                 try:
-                    for chunk, outcomes in self._translated(pool):
+                    for chunk, outcomes in translated:
                         self._take(chunk, outcomes)
                         if self.stopping.is_set():  # (between two lines, or two chunks)
                             self._result.interrupted = not self._result.halted
@@ -107,6 +108,7 @@ class Replay:
                 except (Interrupted, KeyboardInterrupt):
                     self._result.interrupted = self._result.abandoned = True
                 finally:
+                    translated.close()  # the source being read, closed now
                     if pool is not None:
                         pool.terminate()
                         pool.join()
