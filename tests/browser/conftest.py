@@ -68,11 +68,14 @@ class Console:
         self.page.goto(self.base_url + path)
         return self.page
 
-    def record(self, step):
-        """Screenshot the page as ``NN-step.png``, and fail on axe's serious or critical violations."""
+    def record(self, step, accessibility=True):
+        """Screenshot the page as ``NN-step.png``, and fail on axe's serious or critical violations
+        (``accessibility=False`` only where scripts are off, so axe cannot run: a page checked elsewhere)."""
         self.shots += 1
         name = f"{self.shots:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower()).strip('-')}"
         self.page.screenshot(path=str(self.directory / f"{name}.png"), full_page=True)
+        if not accessibility:
+            return name
         self.page.add_script_tag(path=str(AXE_JS))
         result = self.page.evaluate("""async () => {
             const result = await axe.run(document, {resultTypes: ["violations"]});

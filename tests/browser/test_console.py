@@ -236,3 +236,25 @@ def test_an_operator_watches_the_circuit_open_while_the_lrs_is_down_and_drain_wh
         statements = fetch_statements(again)
     assert len(statements) == 25 and len({s["id"] for s in statements}) == 25
     assert not DeadLetter.objects.exists()
+
+
+def test_without_javascript_every_field_of_the_consumer_form_shows_and_says_when_it_applies(
+        browser, live_server, operator):
+    from .conftest import OPERATOR, OPERATOR_PASSWORD, Console
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        console = Console(page, live_server.url, "test_consumer_form_without_javascript")
+        console.goto("/admin/login/?next=/admin/openedx_xapi/consumer/add/")
+        page.get_by_label("Username").fill(OPERATOR)
+        page.get_by_label("Password").fill(OPERATOR_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_selector("#id_protocol")
+        for name in ("xapi_version", "username", "password", "token", "identity_secret"):
+            assert page.locator(f".form-row.field-{name}").is_visible(), name
+        for help_text in ("xAPI consumers only.", "Basic authentication only.", "Bearer authentication only.",
+                          "The 'hmac' identity only"):
+            assert page.get_by_text(help_text).first.is_visible(), help_text
+        console.record("add consumer form without javascript", accessibility=False)  # axe needs scripts
+    finally:
+        context.close()
