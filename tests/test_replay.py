@@ -314,6 +314,24 @@ def test_reader_resumes_at_an_offset_in_plain_and_gz_files(logs):
         assert rest[-1][1] == len(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes())
 
 
+def test_a_log_being_written_is_read_to_its_last_whole_line_then_on(logs, tmp_path):
+    lines = logs[1][0].read_bytes().splitlines(keepends=True)[:40]
+    growing = tmp_path / "tracking.log"
+    growing.write_bytes(b"".join(lines[:30]) + lines[30][:50])  # the LMS is writing line 31
+    out = tmp_path / "out"
+    code, err = replay(["--output", str(out), str(growing)])
+    assert code == 0 and counts_in(err)["read"] == 30, err
+    [state] = json.loads((out / command.FILES_CHECKPOINT).read_text())["sources"].values()
+    assert (state["line"], state["done"]) == (30, False)
+    growing.write_bytes(b"".join(lines))
+    code, err = replay(["--output", str(out), str(growing)])
+    assert code == 0 and counts_in(err)["read"] == 10, err
+    whole = tmp_path / "whole.log"
+    whole.write_bytes(b"".join(lines))
+    assert replay(["--output", str(tmp_path / "at-once"), str(whole)])[0] == 0
+    assert read_outputs(out) == read_outputs(tmp_path / "at-once")
+
+
 def test_reader_refuses_an_offset_that_is_not_a_line_end(logs):
     source = expand([str(logs[1][0])])[0]
     with pytest.raises(SourceError, match="not the end of a line"):

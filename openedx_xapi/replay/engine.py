@@ -36,6 +36,7 @@ class Chunk:
     raw_bytes: int  # bytes of all the sources, as stored, read once this chunk was read
     last: bool  # the source ends with this chunk
     end: tuple = (0, 0)  # (offset, line) of the end of the source, in the last chunk
+    done: bool = True  # the last chunk: False when the file is still being written
 
 
 @dataclass
@@ -149,7 +150,7 @@ class Replay:
                 counts.add("rejected")
                 self._rejected(chunk, index, *outcome[1:])
         if chunk.last:
-            self._positions[key] = (*chunk.end, True)
+            self._positions[key] = (*chunk.end, chunk.done)
         self.progress.update(chunk.raw_bytes, counts)
         if not self._pending and time.monotonic() - self._saved_at >= SAVE_EVERY:
             self._save()
@@ -234,7 +235,7 @@ class Replay:
                             return
                     end = (reached, number)
                 size = source.size if source.size is not None else (reader.raw_position() or end[0])
-                yield Chunk(source, lines, positions, before + size, True, end)
+                yield Chunk(source, lines, positions, before + size, True, end, done=not reader.incomplete)
             before += size
 
     def _translated(self, pool):

@@ -13,6 +13,9 @@ a checkpoint records, and :func:`open_source` starts again from such a position:
 * standard input skips the lines already done, so a resumed run must be given the
   same input again.
 
+A plain file that ends in the middle of a line is being written (the LMS's current
+``tracking.log``): that line is left, and the file not finished, for the next run.
+
 ``raw_position()`` says how many bytes of the stored (perhaps compressed) object have
 been read, for the progress bar and its ETA.
 """
@@ -130,6 +133,16 @@ def expand(specs, s3=None):
     return sources
 
 
+def _is_json(line):
+    """Whether a line without its newline is whole: a JSON object (behind the logger's prefix)."""
+    import orjson
+    start = line.find(b"{")
+    try:
+        return start >= 0 and isinstance(orjson.loads(line[start:]), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
 def _file(path):
     path = os.path.abspath(path)
     return Source(path, os.path.getsize(path))
@@ -140,6 +153,7 @@ class Reader:
 
     def __init__(self, source, offset=0, line=0, stdin=None, s3=None):
         self.source = source
+        self.incomplete = False  # the file ends in the middle of a line (it is being written)
         self.offset = offset
         self.line = line
         if source.key == STDIN:
@@ -181,7 +195,12 @@ class Reader:
 
     def __iter__(self):
         number, offset = self.line, self.offset
+        growing = not (self.source.compressed or self.source.is_s3 or self.source.key == STDIN)
         for raw in self._stream:
+            if growing and not raw.endswith(b"\n") and not _is_json(raw):
+                # The LMS is still writing this line: leave it (and the file unfinished) for the next run.
+                self.incomplete = True
+                return
             number += 1
             offset += len(raw)
             yield number, offset, raw
