@@ -62,7 +62,7 @@ def receive_tracking_event(sender=None, tracking_log=None, from_event_bus=False,
         targets = consumers_for(facts_of_raw(event))
         if not targets:
             return
-        item = (event, [consumer.name for consumer in targets])
+        item = (event, [consumer.name for consumer in targets], _epoch_seconds(tracking_log.timestamp))
     except Exception:  # pylint: disable=broad-except
         # Raising would only make the bus consumer log it again; the event cannot be read.
         log.exception("openedx_xapi: could not read a tracking event from the event bus")
@@ -85,6 +85,14 @@ def event_of(tracking_log):
         "context": orjson.loads(tracking_log.context or "{}"),
         "data": tracking_log.data,  # a JSON string: parse_event reads it as event-tracking's own payloads
     }
+
+
+def _epoch_seconds(timestamp):
+    """When the event happened, for the router's lag figures (None if unknown)."""
+    try:
+        return timestamp.timestamp()
+    except (AttributeError, ValueError, OverflowError):
+        return None
 
 
 class Batch:

@@ -14,13 +14,13 @@ from sandbox import eventbus
 from sandbox.services import start_celery_worker, start_rabbitmq
 
 from .conftest import point_celery_at
-from .test_eventbus import count_lines, stored_lines
+from .test_eventbus import count_lines, known_learners, stored_lines
 from .test_integration import xapi_consumer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVENTS = 20_000
-LEARNERS = 500  # (each learner's anonymous id is made once, in the sandbox's SQLite: 20,000 would be slow)
+LEARNERS = 500
 QUEUE = "openedx_xapi_scale"
 
 
@@ -61,6 +61,7 @@ def wait_for_exactly(lrs, expected, deadline, settle=3.0):
 def test_three_workers_on_redis_share_20000_events_on_a_queue_of_their_own(
         ralph, use_consumers, workers, broker, flush_redis):
     use_consumers(xapi_consumer(ralph), CELERY_QUEUE=QUEUE)
+    known_learners(LEARNERS)
     started = time.monotonic()
     three = [workers(broker.url, queue=QUEUE) for _ in range(3)]
     eventbus.emit_enrollments(EVENTS, learners=LEARNERS)
@@ -75,13 +76,15 @@ def test_three_workers_on_redis_share_20000_events_on_a_queue_of_their_own(
 def test_one_worker_on_rabbitmq_delivers_20000_events(ralph, use_consumers, workers, broker, tmp_path):
     # The Celery hand-off (a Redis stream needs Redis; the LMS's broker here is RabbitMQ).
     use_consumers(xapi_consumer(ralph), HANDOFF="celery")
+    known_learners(LEARNERS)
     with start_rabbitmq(tmp_path) as rabbitmq:
         point_celery_at(rabbitmq.url)
         try:
             started = time.monotonic()
-            worker = workers(rabbitmq.url)
+            worker = workers(rabbitmq.url, concurrency=2)
             eventbus.emit_enrollments(EVENTS, learners=LEARNERS)
-            wait_for_exactly(ralph, EVENTS, deadline=started + 170)
+            wait_for_exactly(ralph, EVENTS, deadline=started + 240)
             assert "amqp://guest:**@127.0.0.1" in worker.log_path.read_text()  # it did use RabbitMQ
+            worker.stop()  # before the broker goes
         finally:
             point_celery_at(broker.url)
