@@ -30,7 +30,7 @@ class ConsumerForm(forms.ModelForm):
     Personal data is ticked in a list rather than typed as JSON."""
 
     pii = forms.MultipleChoiceField(
-        label="personal data allowed", required=False, widget=forms.CheckboxSelectMultiple,
+        label="Personal data allowed", required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(name, PII_LABELS.get(name, name)) for name in PII_FIELDS],
         help_text="What this consumer may receive besides the anonymous actor; none by default. The 'mbox' "
                   "identity needs the email address, the 'username' identity the username.")
@@ -235,13 +235,17 @@ class ConsumerAdmin(admin.ModelAdmin):
             return f"invalid: {error}"
 
 
+def _when(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
+
+
 def describe_status(found):
     if found is None:
         return "nothing sent yet"
     state = "PAUSED (credentials refused)" if found.paused else f"circuit {admin_views.describe_circuit(found)}"
     return (f"{state}; {found.delivered} delivered, {found.retried} retried, {found.parked} parked, "
             f"{found.dead_lettered} dead-lettered; lag {admin_views.describe_lag(found.lag_seconds)}; "
-            f"last success {found.last_success_at or '-'}; last error {found.last_error_at or '-'}"
+            f"last success {_when(found.last_success_at)}; last error {_when(found.last_error_at)}"
             + (f": {found.last_error[:200]}" if found.last_error else ""))
 
 
