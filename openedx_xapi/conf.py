@@ -29,8 +29,9 @@ DEFAULTS = {
     "CALIPER_SENSOR_ID": None,
     # How events go from the LMS request to the workers (ADR 0008): "stream" (a Redis
     # stream read by a consumer group: cheap, and nothing lost if a worker dies),
-    # "celery" (one Celery message per event, for LMSs without Redis), or "auto"
-    # (the stream when REDIS_URL, or else the Celery broker, is a Redis URL).
+    # "celery" (one Celery message per event, for LMSs without Redis), "event_bus" (the
+    # Open edX event bus carries them: see docs/deployment.rst), or "auto" (the stream
+    # when REDIS_URL, or else the Celery broker, is a Redis URL).
     "HANDOFF": "auto",
     "REDIS_URL": None,
     "STREAM_KEY": "openedx_xapi:events",

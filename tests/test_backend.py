@@ -187,3 +187,15 @@ def test_a_name_no_consumer_maps_is_dropped_before_any_other_work(use_consumers,
     use_consumers(consumer(protocol="caliper", auth={"type": "bearer", "token": "t"}))
     EventTrackingBackend().send(enrollment_event())  # mapped for Caliper too: it goes on
     assert len(handed_off(flush_redis)) == 1
+
+
+@pytest.mark.django_db
+def test_with_the_event_bus_hand_off_the_backend_hands_nothing_off(use_consumers, flush_redis):
+    """The event bus backend of event-tracking carries the events then; sending them here too
+    would deliver each twice."""
+    use_consumers(consumer(), HANDOFF="event_bus")
+    emit("edx.course.enrollment.activated", {"course_id": COURSE, "mode": "audit"})
+    assert handed_off(flush_redis) == [] and queued(flush_redis) == []
+    use_consumers(consumer(), HANDOFF="stream")
+    emit("edx.course.enrollment.activated", {"course_id": COURSE, "mode": "audit"})
+    assert len(handed_off(flush_redis)) == 1

@@ -38,12 +38,15 @@ class EventTrackingBackend:
         name = event.get("name")
         if not isinstance(name, str) or not could_want(name) or not conf.get("ENABLED"):
             return
+        handoff = conf.handoff()
+        if handoff == "event_bus":
+            return  # event-tracking's event-bus backend carries the events (see openedx_xapi/eventbus.py)
         targets = consumers_for(facts_of_raw(event))
         if not targets:
             return
         payload = orjson.dumps(event, default=str, option=orjson.OPT_NON_STR_KEYS)
         names = [consumer.name for consumer in targets]
-        if conf.handoff() == "stream":
+        if handoff == "stream":
             stream.producer().push(payload, names)
             return
         from openedx_xapi.router.tasks import route_event
