@@ -87,7 +87,8 @@ def add_arguments(parser, standalone=True):
     run.add_argument("--restart", action="store_true",
                      help="ignore the checkpoint and start over (--output: replace the files)")
     run.add_argument("--batch-size", type=int, metavar="N",
-                     help=f"documents per batch (default: BATCH_SIZE of the settings, {FILES_BATCH_SIZE} for files)")
+                     help="documents per batch (default: the consumer's, as for live events; "
+                          f"{FILES_BATCH_SIZE} for files)")
     run.add_argument("--rate-limit", type=float, metavar="N", help="at most N documents per second")
     run.add_argument("--workers", type=int, metavar="N",
                      help="translating processes (default: one per CPU when no database is needed, else 1)")
@@ -141,7 +142,8 @@ def run(args, stdin=None, stderr=None, in_lms=False):
             def record(stage, reason, **details):
                 record_rejection(stage, reason, consumer=consumer.name, **details)
 
-        engine = Replay(sources, translator, destination, checkpoint, batch_size=_batch_size(args, uses_django),
+        engine = Replay(sources, translator, destination, checkpoint,
+                        batch_size=_batch_size(args, uses_django, consumer),
                         rate_limit=args.rate_limit, workers=workers, progress=choose_mode(args.progress, stderr),
                         progress_interval=args.progress_interval, stderr=stderr, stdin=stdin, s3=s3,
                         record_rejection=record, restart=args.restart)
@@ -339,16 +341,19 @@ def _destination(args, consumer, uses_django):
     if args.output:
         protocol = consumer.protocol if consumer is not None else args.protocol
         return FilesDestination(args.output, protocol, compress=args.gzip)
-    return ConsumerDestination(consumer, _batch_size(args, uses_django))
+    return ConsumerDestination(consumer, _batch_size(args, uses_django, consumer))
 
 
-def _batch_size(args, uses_django):
+def _batch_size(args, uses_django, consumer=None):
+    """``--batch-size``; else the consumer's own batch size, or the BATCH_SIZE setting, as live events."""
     if args.batch_size:
         return args.batch_size
     if args.output or args.dry_run or not uses_django:
         return FILES_BATCH_SIZE
-    from openedx_xapi import conf
-    return int(conf.get("BATCH_SIZE"))
+    from openedx_xapi import conf, consumers
+    if consumer is not None and hasattr(consumers, "batch_size_of"):
+        return consumers.batch_size_of(consumer)
+    return max(1, int(conf.get("BATCH_SIZE")))
 
 
 def _checkpoint_path(args, consumer):
