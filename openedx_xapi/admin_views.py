@@ -326,11 +326,9 @@ def learner_of_anonymous_id(text):
         value = uuid.UUID(text.strip().removeprefix("urn:uuid:"))
     except ValueError:
         return None
-    model = platform._external_id_model()  # pylint: disable=protected-access  # (reading, never creating)
-    if model is not None:
-        found = model.objects.filter(external_user_id=value).values_list("user_id", "external_id_type__name").first()
-        if found:
-            return found[0], found[1], "edx-platform's external ids"
+    found = platform.learner_of_external_id(value)
+    if found:
+        return found[0], found[1], "edx-platform's external ids"
     found = ActorId.objects.filter(anonymous_id=value).values_list("user_id", "kind").first()
     if found:
         return found[0], found[1], "the plugin's anonymous ids"

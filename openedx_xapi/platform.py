@@ -53,6 +53,16 @@ def external_user_ids(user_ids, kind):
     return {user_id: str(external) for user_id, external in rows.values_list("user_id", "external_user_id")}
 
 
+def learner_of_external_id(external_user_id):
+    """``(user id, kind)`` of an edx-platform anonymous id (a UUID), without creating
+    anything; None when there is none, or outside edx-platform."""
+    model = _external_id_model()
+    if model is None:
+        return None
+    return model.objects.filter(external_user_id=external_user_id).values_list(
+        "user_id", "external_id_type__name").first()
+
+
 def user_id_for_username(username):
     """The id of the LMS user with this username, or None."""
     from django.contrib.auth import get_user_model
