@@ -8,6 +8,7 @@ its payload.
 """
 import hashlib
 import uuid
+from datetime import timezone
 
 import orjson
 
@@ -45,13 +46,32 @@ def _format_uuid(digest, version):
     return f"{text[:8]}-{text[8:12]}-{version}{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:]}"
 
 
+_LAST_TIME = (None, "")
+
+
+def time_text(moment):
+    """``moment.isoformat(timespec="microseconds")``, kept for the last moment asked: an
+    event's id, and its xAPI timestamp or Caliper eventTime, are all cut from this text
+    (``datetime`` is immutable, so the same object always gives the same text)."""
+    global _LAST_TIME
+    last = _LAST_TIME
+    if last[0] is moment:
+        return last[1]
+    if moment.tzinfo is timezone.utc:  # what parse_event gives; formatting the offset costs more than the rest
+        text = moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "+00:00"
+    else:
+        text = moment.isoformat(timespec="microseconds")
+    _LAST_TIME = (moment, text)
+    return text
+
+
 def event_key(event):
     """The canonical identity of a source event, as text."""
     payload = orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
     who = str(event.user_id) if event.user_id is not None else (event.username or event.session or "")
     return _SEPARATOR.join((
         event.name,
-        event.timestamp.isoformat(timespec="microseconds")[:26],  # without the offset: always UTC
+        time_text(event.timestamp)[:26],  # without the offset: always UTC
         who,
         event.course_id or "",
         hashlib.sha256(payload).hexdigest(),

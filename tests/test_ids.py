@@ -1,5 +1,6 @@
 """Deterministic, unique ids."""
 import uuid
+from datetime import timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -63,3 +64,12 @@ def test_registration_ids_are_stable_and_differ_per_learner_and_course():
     assert first == ids.uuid5_text(ids.REGISTRATION_NAMESPACE, "actor-1\x1fcourse-v1:A+B+C")
     assert len({first, ids.registration_id("actor-2", "course-v1:A+B+C"),
                 ids.registration_id("actor-1", "course-v1:A+B+D")}) == 3
+
+
+ZONES = [timezone.utc, timezone(timedelta(0)), timezone(timedelta(hours=5, minutes=30))]
+
+
+@given(st.datetimes(timezones=st.sampled_from(ZONES) | st.just(None)))
+def test_time_text_is_isoformat_to_the_microsecond(moment):
+    assert ids.time_text(moment) == moment.isoformat(timespec="microseconds")
+    assert ids.time_text(moment) == moment.isoformat(timespec="microseconds")  # remembered

@@ -35,7 +35,7 @@ def caliper_time(moment):
     """
     if moment.year < 1000:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
+    return ids.time_text(moment)[:23] + "Z"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import json
 import math
 import re
 
-from openedx_xapi.validator.common import IRI_REST, SCHEME, json_kind
+from openedx_xapi.validator.common import IRI_REST, KNOWN_IRIS, SCHEME, is_absolute_iri, json_kind
 
 __all__ = [
     "ACTIONS",
@@ -354,6 +354,11 @@ _URN_UUID = re.compile(
     re.ASCII).fullmatch
 
 
+def _is_iri(value):
+    """``value`` (a string) is an absolute IRI (remembered once checked) or a blank node."""
+    return value in KNOWN_IRIS or is_absolute_iri(value) or _IRI(value) is not None
+
+
 def _join(path, key):
     return f"{path}.{key}" if path else str(key)
 
@@ -419,7 +424,7 @@ def _check_duration(value, path, errors, strict, depth):
 def _check_iri(value, path, errors, strict, depth):
     if type(value) is not str:
         errors.append(f"{path}: must be an IRI string, not {json_kind(value)}")
-    elif _IRI(value) is None:
+    elif not _is_iri(value):
         errors.append(f"{path}: {_short(value)} is not a valid IRI")
 
 
@@ -472,7 +477,7 @@ def _ref(*types):
 
     def check(value, path, errors, strict, depth):
         if type(value) is str:
-            if _IRI(value) is None:
+            if not _is_iri(value):
                 errors.append(f"{path}: {_short(value)} is not a valid IRI "
                               f"(expected an IRI or an embedded {label})")
         elif type(value) is dict and depth < MAX_DEPTH:

@@ -38,6 +38,21 @@ IRI_REST = rf"(?://\[[0-9A-Fa-f:.]+\]{_IRI_CHARS}|(?:{_IRI_CHAR}|{_ESCAPE}){_IRI
 _ABSOLUTE_IRI = re.compile(rf"{SCHEME}:{IRI_REST}").fullmatch
 
 
+# Absolute IRIs already found valid. The same verbs, types, extension keys, courses and
+# blocks recur in document after document, and a set lookup costs a third of the regex.
+# Only valid strings are kept, and the set is emptied when it grows large.
+KNOWN_IRIS = set()
+_KNOWN_IRIS_LIMIT = 20_000
+
+
 def is_absolute_iri(value):
     """True for a string that is an absolute IRI: a scheme, ":", and only IRI characters."""
-    return isinstance(value, str) and _ABSOLUTE_IRI(value) is not None
+    if type(value) is str and value in KNOWN_IRIS:
+        return True
+    if not isinstance(value, str) or _ABSOLUTE_IRI(value) is None:
+        return False
+    if type(value) is str:
+        if len(KNOWN_IRIS) >= _KNOWN_IRIS_LIMIT:
+            KNOWN_IRIS.clear()
+        KNOWN_IRIS.add(value)
+    return True

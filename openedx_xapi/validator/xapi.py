@@ -21,7 +21,7 @@ e.g. ``"context.contextActivities.parent[0].id: must be an absolute IRI ..."``.
 import math
 import re
 
-from openedx_xapi.validator.common import IRI_REST, SCHEME, json_kind
+from openedx_xapi.validator.common import KNOWN_IRIS, is_absolute_iri, json_kind
 
 __all__ = ["XAPI_VERSIONS", "validate_statement"]
 
@@ -33,11 +33,6 @@ _VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 # ---------------------------------------------------------------------------
 # Lexical patterns (all compiled once, at import).
 # ---------------------------------------------------------------------------
-
-# Absolute IRI (RFC 3987 §2.2, scheme from RFC 3986 §3.1): a scheme, ":", then a
-# non-empty rest without whitespace, controls, characters IRIs never allow, and
-# with every "%" starting a two-hex-digit escape.  Not a full RFC 3987 parser.
-_IRI_RE = re.compile(f"{SCHEME}:{IRI_REST}")
 
 # mbox (1.0.3 §2.4.2.3): "mailto:" followed by an email address.
 _MBOX_RE = re.compile(
@@ -188,11 +183,11 @@ _OBJECT_TYPES = ("Activity", "Agent", "Group", "StatementRef", "SubStatement")
 # ---------------------------------------------------------------------------
 # Small caches for the values that repeat across statements (verb ids, activity
 # types, extension keys, language tags).  Only *valid* values are cached; the
-# caches are emptied when they grow too large, so memory stays bounded.
+# caches are emptied when they grow too large, so memory stays bounded.  The IRIs
+# are shared with the Caliper validator and the translator (``common.KNOWN_IRIS``).
 # ---------------------------------------------------------------------------
 
 _CACHE_LIMIT = 20_000
-_VALID_IRIS: set = set()
 _VALID_LANGTAGS: set = set()
 
 
@@ -304,24 +299,12 @@ def _is_number(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_iri(value):
-    """True if the string ``value`` is an absolute IRI (RFC 3987): scheme ":" rest."""
-    if value in _VALID_IRIS:
-        return True
-    if _IRI_RE.fullmatch(value) is None:
-        return False
-    if len(_VALID_IRIS) >= _CACHE_LIMIT:
-        _VALID_IRIS.clear()
-    _VALID_IRIS.add(value)
-    return True
-
-
 def _check_iri(value, path, errors):
     """An absolute IRI string (IRIs and IRLs alike: 1.0.3 §2.2, §4.1.4.1)."""
-    if type(value) is str and value in _VALID_IRIS:  # fast path: already seen
+    if type(value) is str and value in KNOWN_IRIS:  # fast path: already seen
         return
     if isinstance(value, str) and value:
-        if not _is_iri(value):
+        if not is_absolute_iri(value):
             errors.append(
                 f"{path}: must be an absolute IRI (scheme:rest, no spaces), got {_show(value)}"
             )
@@ -363,7 +346,7 @@ def _check_extensions(value, path, errors):
     if not (type(value) is dict and value) and not _expect_object(value, path, errors):
         return
     for key in value:
-        if key not in _VALID_IRIS and not (isinstance(key, str) and _is_iri(key)):
+        if key not in KNOWN_IRIS and not is_absolute_iri(key):
             errors.append(f"{path}.{key}: extension key must be an absolute IRI")
 
 

@@ -60,6 +60,7 @@ clip itself (``bumper_id``: its URL without query or fragment, on the LMS when
 relative), its parent the video it precedes (``host_component_id``), so that bumper
 plays never count as plays of the course's video.
 """
+import functools
 import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -143,17 +144,22 @@ def _same_course(usage_key, course_id):
     return isinstance(course_id, str) and course_id.split(":", 1)[-1] == course_part
 
 
+@functools.lru_cache(maxsize=4096)
 def _containers_named_by(url):
-    """Usage keys a page URL names: ``/xblock/<key>`` in its path, ``activate_block_id``."""
+    """Usage keys a page URL names: ``/xblock/<key>`` in its path, ``activate_block_id``.
+
+    Remembered per URL (it depends on nothing else): every learner on a unit's page
+    sends the same one, and parsing it is a good part of a video event's translation.
+    """
     try:
         parts = urlsplit(url)
         candidates = parse_qs(parts.query).get("activate_block_id", [])
     except ValueError:
-        return []
+        return ()
     _, _, tail = parts.path.partition("/xblock/")
     if tail:
         candidates.insert(0, unquote(tail.split("/", 1)[0]))
-    return candidates
+    return tuple(candidates)
 
 
 def unit_key(event, ctx):
