@@ -95,8 +95,10 @@ class SensitiveValues:
             if not words and isinstance(value, str) and _WORD.fullmatch(value):
                 continue
             if isinstance(value, str) and len(value) >= MIN_LENGTH and value not in NOT_SENSITIVE:
-                self.literals.setdefault(value, set()).add(kind)
-                self._regex = None
+                kinds = self.literals.setdefault(value, set())
+                if kind not in kinds:  # recompile only for what is new
+                    kinds.add(kind)
+                    self._regex = None
 
     def add_pattern(self, kind, pattern):
         self.patterns.append((re.compile(pattern), kind))

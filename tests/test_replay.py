@@ -29,23 +29,6 @@ ARGS = ["--lms-url", "http://localhost:18000", "--secret", "replay-secret-1", "-
 DAYS, PER_DAY, LEARNERS = 3, 200, 30
 
 
-@pytest.fixture(autouse=True)
-def _pii_scan_compiles_less(monkeypatch):
-    """The PII scan recompiles its pattern whenever a value is added, even one it knows already,
-    and it adds each event's own values: over logs of hundreds of events that is most of a test's
-    time. Same findings, fewer compilations: recompile only when a value is new."""
-    from tests import conftest
-    original = conftest.SensitiveValues.add
-
-    def add(self, kind, *values, words=True):
-        known = {value: set(kinds) for value, kinds in self.literals.items()}
-        regex = self._regex
-        original(self, kind, *values, words=words)
-        if self.literals == known:
-            self._regex = regex
-    monkeypatch.setattr(conftest.SensitiveValues, "add", add)
-
-
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory):
     """Three days of gzipped tracking logs, and the same uncompressed."""

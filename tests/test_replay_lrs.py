@@ -17,7 +17,7 @@ from openedx_xapi.models import ActorId, ConsumerStatus, DeadLetter
 from sandbox.services import fetch_statements
 
 from .replay_logs import write_logs
-from .test_replay import _pii_scan_compiles_less, counts_in, read_outputs  # noqa: F401 - a fixture, reused
+from .test_replay import counts_in, read_outputs
 
 pytestmark = [pytest.mark.integration]
 
