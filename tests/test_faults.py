@@ -102,6 +102,7 @@ def test_the_lrs_down_for_30_seconds_mid_stream(ralph, proxy, use_consumers, cel
     assert ParkedBatch.objects.exists() and status_of().circuit == CIRCUIT_OPEN
     probes = status_of().probes
     assert probes >= 3  # probed with backoff meanwhile, not hammered: backoff is capped at 2 s
+    assert status_of().lag_seconds >= 15  # the oldest parked event has waited that long
     proxy.up()
     exactly_once(ralph, 300)
     assert wait_until(lambda: status_of().circuit == CIRCUIT_CLOSED, timeout=30)

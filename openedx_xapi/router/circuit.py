@@ -111,7 +111,7 @@ def _process_consumer(consumer_name, now):
         if not found.up:
             delay = probe_backoff(row.probes + 1)
             log.info("openedx_xapi: %s still down (%s); next probe in %.1fs", consumer_name, found.reason, delay)
-            status.probe_failed(consumer_name, _after(delay), found.reason)
+            status.probe_failed(consumer_name, _after(delay), found.reason, lag=_parked_lag(consumer_name, now))
             return
         status.start_draining(consumer_name)
         circuit = CIRCUIT_DRAINING
@@ -128,6 +128,12 @@ def _process_consumer(consumer_name, now):
         first = batch.first_error_at.isoformat() if batch.first_error_at else None
         if not send(consumer_name, batch.documents, user_ids, batch.attempts, first, emitted):
             return  # the circuit opened again
+
+
+def _parked_lag(consumer_name, now):
+    """Seconds since the oldest parked event of the consumer was emitted (its lag while it is down)."""
+    oldest = ParkedBatch.objects.filter(consumer=consumer_name).aggregate(at=Min("emitted_at"))["at"]
+    return (now - oldest).total_seconds() if oldest else None
 
 
 def _take(batch):

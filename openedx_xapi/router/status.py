@@ -87,9 +87,13 @@ def open_circuit(consumer_name, next_probe_at, error):
     return bool(opened)
 
 
-def probe_failed(consumer_name, next_probe_at, error):
-    _update(consumer_name, probes=F("probes") + 1, next_probe_at=next_probe_at, last_error_at=timezone.now(),
-            last_error=f"probe: {error}"[:2000])
+def probe_failed(consumer_name, next_probe_at, error, lag=None):
+    """The consumer is still down; ``lag``: the age of its oldest parked event, which grows meanwhile."""
+    changes = {"probes": F("probes") + 1, "next_probe_at": next_probe_at, "last_error_at": timezone.now(),
+               "last_error": f"probe: {error}"[:2000]}
+    if lag is not None:
+        changes["lag_seconds"] = max(0.0, lag)
+    _update(consumer_name, **changes)
 
 
 def start_draining(consumer_name):
