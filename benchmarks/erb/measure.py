@@ -8,6 +8,7 @@ object on the last line of stdout (progress goes to stderr):
 * ``setup STREAM... [--lrs URL USER PASSWORD]``: create the database, the learners the
   streams mention, and (with ``--lrs``) the xAPI ``RouterConfiguration`` an operator
   adds in the Django admin;
+* ``route URL USER PASSWORD``: send xAPI to that LRS only (a new ``RouterConfiguration``);
 * ``check STREAM PROTOCOL``: the names of the stream's events ERB fails to translate;
 * ``translation STREAM PROTOCOL``: events per second through ERB's processors for
   ``PROTOCOL`` (what its Celery task runs on each event before dispatching it);
@@ -23,6 +24,7 @@ object on the last line of stdout (progress goes to stderr):
 Each event of a STREAM file (JSON lines) is in event-tracking's shape, the one ERB's
 Celery task receives: ``name``, ``timestamp``, ``context``, ``data``.
 """
+import itertools
 import json
 import os
 import resource
@@ -115,6 +117,21 @@ def setup(args):
             auth_scheme=RouterConfiguration.AUTH_BASIC, username=username, password=password,
         )
     return {"learners": len(learners), "lrs": bool(lrs)}
+
+
+def route(url, username, password):
+    """Send xAPI to this LRS only, as an operator would in the admin (and forget cached routers)."""
+    from django.core.cache import cache
+    from event_routing_backends.models import RouterConfiguration
+    for current in RouterConfiguration.objects.current_set().filter(enabled=True):
+        RouterConfiguration.objects.create(backend_name=current.backend_name, route_url=current.route_url,
+                                           enabled=False)
+    RouterConfiguration.objects.create(
+        backend_name=RouterConfiguration.XAPI_BACKEND, route_url=url, enabled=True,
+        auth_scheme=RouterConfiguration.AUTH_BASIC, username=username, password=password,
+    )
+    cache.clear()
+    return {"routed_to": url}
 
 
 def check(path, protocol):
@@ -214,7 +231,8 @@ def statements(path, count):
 
 
 def memory(path, count):
-    events = read_stream(path)
+    with open(path) as lines:  # the first 1000 only: the peak must be the worker's, not the stream's
+        events = [json.loads(line) for line in itertools.islice(lines, 1000)]
     process = router("xapi").process_event
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     progress(f"memory: {count} events")
@@ -229,6 +247,8 @@ def main(argv):
         result = names()
     elif command == "setup":
         result = setup(args)
+    elif command == "route":
+        result = route(*args[:3])
     elif command == "check":
         result = check(args[0], args[1])
     elif command == "translation":
