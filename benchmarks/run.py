@@ -650,7 +650,7 @@ def write_docs(results, erb_version, skipped):
         "``EVENT_ROUTING_BACKEND_BATCH_INTERVAL``, 60 s). ERB without batching sends one request per "
         f"statement, so it gets {E2E_ERB[0]} events and {E2E_ERB[1]} s at {E2E_RATE}/s.",
         "* **Memory**: a fresh process that runs the xAPI stream's events through the translation path "
-        f"{MEMORY_EVENTS:,} times (peak resident size, ``ru_maxrss``); and the Celery workers' peak "
+        f"{MEMORY_EVENTS:,} times (peak resident size, VmHWM); and the Celery workers' peak "
         "resident size after the end-to-end section.",
         "",
     ]
