@@ -8,6 +8,7 @@ import time
 
 import pytest
 from eventtracking import tracker
+from playwright.sync_api import expect
 
 from openedx_xapi.models import Consumer, ConsumerStatus, DeadLetter
 from sandbox.services import fetch_statements
@@ -144,7 +145,7 @@ def test_an_operator_adds_a_consumer_tests_it_sees_deliveries_and_retries_dead_l
     console.goto("/admin/openedx_xapi/deadletter/")
     console.record("dead letters")
     page.get_by_role("link", name="refused our credentials (401, 403)").click()
-    assert page.locator("#result_list tbody tr").count() == 3
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)  # waits for the filtered page
     assert "HTTP 401" in page.locator("#result_list").inner_text()
     console.record("dead letters filtered by reason")
     page.locator("#result_list tbody tr th a").first.click()
@@ -154,7 +155,7 @@ def test_an_operator_adds_a_consumer_tests_it_sees_deliveries_and_retries_dead_l
     console.record("dead letter detail")
     page.get_by_role("button", name="Retry delivery").click()
     assert "Queued for delivery again" in page.locator("ul.messagelist").inner_text()
-    assert page.locator("#result_list tbody tr").count() == 2
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)  # waits for the page after the retry
     console.record("dead letter retried")
     wait_until(lambda: dashboard_cell(console, "ralph", "delivered") == "6", message="the retried letter delivered")
 
