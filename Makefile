@@ -1,7 +1,7 @@
 # openedx-xapi: every target sets up what it needs on a fresh machine.
 #   make demo     the sandbox: stand-in LMS, Celery worker, Redis, Ralph LRS, sample events
 #   make test     the whole test suite (real Redis, Celery and Ralph included)
-#   make bench    the benchmarks
+#   make bench    this project beside event-routing-backends (BENCH=translation,in-request,end-to-end,memory,replay)
 .PHONY: help requirements system-packages browser-test-requirements test test-browser test-unit demo bench docs quality upgrade clean
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
@@ -76,4 +76,4 @@ upgrade: $(STAMP)
 	  ../$(VENV)/bin/pip-compile -q --upgrade --no-strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o $$f.txt $$f.in; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .sandbox
+	rm -rf $(VENV) build *.egg-info .sandbox .bench
