@@ -67,7 +67,11 @@ def time_text(moment):
 
 def event_key(event):
     """The canonical identity of a source event, as text."""
-    payload = orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    try:
+        payload = orjson.dumps(event.data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, which orjson does not write
+        payload = orjson.dumps(_big_ints_as_text(event.data), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+                               default=str)
     who = str(event.user_id) if event.user_id is not None else (event.username or event.session or "")
     return _SEPARATOR.join((
         event.name,
@@ -76,6 +80,17 @@ def event_key(event):
         event.course_id or "",
         hashlib.sha256(payload).hexdigest(),
     ))
+
+
+def _big_ints_as_text(value):
+    """``value`` with every integer orjson cannot write (beyond 64 bits) as its decimal text."""
+    if isinstance(value, dict):
+        return {key: _big_ints_as_text(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_big_ints_as_text(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+        return str(value)
+    return value
 
 
 def statement_id(event, protocol, index=0):

@@ -73,3 +73,15 @@ ZONES = [timezone.utc, timezone(timedelta(0)), timezone(timedelta(hours=5, minut
 def test_time_text_is_isoformat_to_the_microsecond(moment):
     assert ids.time_text(moment) == moment.isoformat(timespec="microseconds")
     assert ids.time_text(moment) == moment.isoformat(timespec="microseconds")  # remembered
+
+
+def test_an_integer_beyond_64_bits_in_the_payload_still_gives_a_stable_id():
+    """orjson writes no integer beyond 64 bits: such an event is still identified, and alike each time."""
+    from openedx_xapi.events import parse_event
+    from openedx_xapi.ids import statement_id
+
+    from .conftest import enrollment_event
+    def event(n):
+        return parse_event(dict(enrollment_event(), data={"course_id": "x", "n": n, "deep": [{"m": -(2 ** 80)}]}))
+    big, again, other = event(2 ** 70), event(2 ** 70), event(2 ** 70 + 1)
+    assert statement_id(big, "xapi") == statement_id(again, "xapi") != statement_id(other, "xapi")
