@@ -182,7 +182,7 @@ def test_the_redis_broker_restarted_mid_stream(ralph, use_consumers, celery_work
     server = start_redis(tmp_path / "redis", persistent=True)
     try:
         point_celery_at(server.url)
-        use_consumers(xapi_consumer(ralph), **FAST)
+        use_consumers(xapi_consumer(ralph), **FAST, CLAIM_IDLE_SECONDS=10)
         celery_worker_factory(SANDBOX_BROKER_URL=server.url)
         emit_over(100, 2)
         redis_client.Redis.from_url(server.url).shutdown()  # saves the append-only file, then exits
@@ -197,3 +197,19 @@ def test_the_redis_broker_restarted_mid_stream(ralph, use_consumers, celery_work
     finally:
         point_celery_at(saved)
         server.stop()
+
+
+def test_entries_a_dead_reader_left_pending_are_claimed_without_a_new_event(
+        ralph, use_consumers, celery_worker_factory, flush_redis):
+    """No event comes after them to wake a worker: a drain scheduled for when they have been
+    idle long enough claims them."""
+    from openedx_xapi.router import stream
+    use_consumers(xapi_consumer(ralph), **FAST, CLAIM_IDLE_SECONDS=3)
+    emit_enrollments(30)
+    stream.ensure_group(flush_redis)
+    taken = flush_redis.xreadgroup(stream.GROUP, "a-reader-that-dies", {"openedx_xapi:events": ">"}, count=5)
+    assert len(taken[0][1]) == 5 and flush_redis.xpending("openedx_xapi:events", stream.GROUP)["pending"] == 5
+    celery_worker_factory()
+    exactly_once(ralph, 30, timeout=60)
+    assert flush_redis.xpending("openedx_xapi:events", stream.GROUP)["pending"] == 0
+    assert flush_redis.xlen("openedx_xapi:events") == 0

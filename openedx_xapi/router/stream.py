@@ -99,3 +99,13 @@ def register_drainer(redis_client, seconds):
 
 def unregister_drainer(redis_client):
     redis_client.zrem(f"{stream_key()}:drainers", reader_name())
+
+
+def pending_count(redis_client):
+    """How many entries were handed to a reader and not acknowledged yet."""
+    return redis_client.xpending(stream_key(), GROUP)["pending"]
+
+
+def take_sweep_lease(redis_client, seconds):
+    """True for the one caller that may schedule the next sweep (see ``tasks._sweep_later``)."""
+    return bool(redis_client.set(f"{stream_key()}:sweep-lease", "1", nx=True, ex=seconds))

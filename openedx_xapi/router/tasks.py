@@ -144,11 +144,11 @@ def drain_stream():
     While it finds full batches (a backlog), it wakes one more drain, up to MAX_DRAINERS,
     so that all the workers share the load."""
     redis_client = stream.client()
-    stream.ensure_group(redis_client)
     size, seconds = consumers.stream_batch()
     block_ms = max(1, int(seconds * 1000))
     started = time.monotonic()
     try:
+        stream.ensure_group(redis_client)
         while time.monotonic() - started < DRAIN_MAX_SECONDS:
             stream.hold_lease(redis_client, LEASE_SECONDS)
             drainers = stream.register_drainer(redis_client, LEASE_SECONDS)
@@ -168,6 +168,7 @@ def drain_stream():
             _process_parked_now_and_then()
         else:
             drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"))  # time is up: hand over
+        _sweep_later(redis_client)
     except Exception:  # pylint: disable=broad-except
         # Redis went away, say. What this drain took stays pending and is claimed later;
         # what waits must not depend on the next event to wake a worker: try again soon.
@@ -181,6 +182,17 @@ def drain_stream():
             stream.unregister_drainer(redis_client)
         except Exception:  # pylint: disable=broad-except
             pass
+
+
+def _sweep_later(redis_client):
+    """Entries still pending (taken by a worker that died, or whose acknowledgement failed)
+    are claimed only by a drain that runs once they have been idle CLAIM_IDLE_SECONDS: make
+    sure one does, even if no event comes to wake it (one such wake-up at a time)."""
+    if not stream.pending_count(redis_client):
+        return
+    idle = float(conf.get("CLAIM_IDLE_SECONDS"))
+    if stream.take_sweep_lease(redis_client, int(idle) + 5):
+        drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"), countdown=idle + 1)
 
 
 def _fill(redis_client, entries, size, block_ms):
