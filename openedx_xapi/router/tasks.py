@@ -18,11 +18,13 @@ with its reason, and logged. See ``delivery.py`` for what each answer leads to.
 """
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from celery import shared_task
 from celery.signals import worker_ready
 from celery_batches import Batches
+from django.db import connection as db_connection
 
 from openedx_xapi import conf, consumers
 from openedx_xapi import filter as event_filter
@@ -57,6 +59,13 @@ def route_batch(items):
     """Route raw events, in this process: ``items`` is a list of ``(payload, consumer_names)``
     or ``(payload, consumer_names, emitted_at)`` (the payload as the backend serialised it,
     or a dict; ``emitted_at`` in epoch seconds, for the lag). Never raises."""
+    send_outbox(prepare(items))
+
+
+def prepare(items):
+    """Read, filter, translate and validate ``items`` (see :func:`route_batch`): the documents
+    for each consumer, ready to send. What cannot be read, translated or validated is
+    recorded as a rejection. Never raises."""
     outbox = {}  # consumer name -> ([documents], [user ids], {ids queued}, [oldest emitted_at])
     parsed = []
     for item in items:
@@ -77,6 +86,11 @@ def route_batch(items):
         except Exception:  # pylint: disable=broad-except
             # One bad event never costs the others in the batch.
             log.exception("openedx_xapi: could not route an event")
+    return outbox
+
+
+def send_outbox(outbox):
+    """Send (or park) each consumer's documents of a :func:`prepare` d batch. Never raises."""
     for name, (documents, user_ids, _ids, emitted) in outbox.items():
         try:
             circuit.dispatch(name, documents, user_ids, emitted[0])
@@ -147,6 +161,7 @@ def drain_stream():
     size, seconds = consumers.stream_batch()
     block_ms = max(1, int(seconds * 1000))
     started = time.monotonic()
+    sender = Sender(redis_client)
     try:
         stream.ensure_group(redis_client)
         while time.monotonic() - started < DRAIN_MAX_SECONDS:
@@ -163,11 +178,12 @@ def drain_stream():
             entries = _fill(redis_client, entries, size, block_ms)
             if len(entries) == size and drainers < MAX_DRAINERS:
                 drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"))
-            route_batch(stream.items_of(entries))
-            stream.done(redis_client, [entry_id for entry_id, _fields in entries])
+            outbox = prepare(stream.items_of(entries))
+            sender.send(outbox, [entry_id for entry_id, _fields in entries])  # while the next is read
             _process_parked_now_and_then()
         else:
             drain_stream.apply_async(queue=conf.get("CELERY_QUEUE"))  # time is up: hand over
+        sender.wait()
         _sweep_later(redis_client)
     except Exception:  # pylint: disable=broad-except
         # Redis went away, say. What this drain took stays pending and is claimed later;
@@ -179,9 +195,51 @@ def drain_stream():
             log.exception("openedx_xapi: could not restart the stream drain")
     finally:
         try:
+            sender.close()
+        except Exception:  # pylint: disable=broad-except
+            log.exception("openedx_xapi: could not acknowledge the last batch (it will be claimed again)")
+        try:
             stream.unregister_drainer(redis_client)
         except Exception:  # pylint: disable=broad-except
             pass
+
+
+class Sender:
+    """Sends a drain's batches in a thread of its own, one at a time and in order, so that
+    the drain reads and translates the next batch while the consumer stores this one.
+
+    A batch's stream entries are acknowledged only once it is sent (or parked, or
+    dead-lettered): a worker that dies meanwhile leaves them pending, to be claimed."""
+
+    def __init__(self, redis_client):
+        self.redis_client = redis_client
+        self.executor = None
+        self.in_flight = None  # (future, entry ids)
+
+    def send(self, outbox, entry_ids):
+        self.wait()
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openedx_xapi-sender")
+        self.in_flight = (self.executor.submit(send_outbox, outbox), entry_ids)
+
+    def wait(self):
+        """Until the batch in flight is sent; then acknowledge its entries."""
+        if self.in_flight is None:
+            return
+        future, entry_ids = self.in_flight
+        self.in_flight = None
+        future.result()  # send_outbox never raises
+        stream.done(self.redis_client, entry_ids)
+
+    def close(self):
+        try:
+            self.wait()
+        finally:
+            if self.executor is not None:
+                # The thread's database connection is its own: close it with the thread.
+                self.executor.submit(db_connection.close).result()
+                self.executor.shutdown()
+                self.executor = None
 
 
 def _sweep_later(redis_client):
