@@ -28,10 +28,6 @@ def delivered(consumer_name, count, lag=None):
     _update(consumer_name, **changes)
 
 
-def retried(consumer_name, error):
-    _update(consumer_name, retried=F("retried") + 1, last_error_at=timezone.now(), last_error=error[:2000])
-
-
 def dead_lettered(consumer_name, count, error):
     _update(consumer_name, dead_lettered=F("dead_lettered") + count, last_error_at=timezone.now(),
             last_error=error[:2000])
