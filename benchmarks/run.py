@@ -40,7 +40,16 @@ from pathlib import Path
 import orjson
 
 from benchmarks.streams import mixed_stream, write_stream
-from sandbox.services import PROJECT_ROOT, _spawn, _wait_until, start_celery_worker, start_ralph, start_redis
+from sandbox.services import (
+    PROJECT_ROOT,
+    _spawn,
+    _wait_until,
+    become_stand_in_lms,
+    ralph_consumer,
+    start_celery_worker,
+    start_ralph,
+    start_redis,
+)
 
 SECTIONS = ("translation", "in-request", "end-to-end", "memory", "replay")
 ERB_DIR = PROJECT_ROOT / "benchmarks" / "erb"
@@ -667,19 +676,8 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix="openedx-xapi-bench-") as tmp, start_redis(tmp) as redis_server, \
             start_ralph(Path(tmp)) as lrs:
         tmp = Path(tmp)
-        consumer = {"name": "bench-lrs", "protocol": "xapi", "url": lrs.url,
-                    "auth": {"type": "basic", "username": lrs.username, "password": lrs.password}}
-        os.environ.update({
-            "DJANGO_SETTINGS_MODULE": "sandbox.settings",
-            "SANDBOX_DB": str(tmp / "lms.sqlite3"),
-            "SANDBOX_BROKER_URL": redis_server.url,
-            "SANDBOX_OPENEDX_XAPI": json.dumps({"CONSUMERS": [consumer]}),
-            "SANDBOX_LOG_LEVEL": "WARNING",
-        })
-        import django
-        django.setup()
-        from django.core.management import call_command
-        call_command("migrate", verbosity=0)
+        consumer = ralph_consumer(lrs, "bench-lrs")
+        become_stand_in_lms(tmp / "lms.sqlite3", redis_server.url, [consumer])
 
         erb = Erb(tmp, redis_server.url)
         print(f"openedx-xapi beside event-routing-backends: {', '.join(sections)}\n{machine()}", flush=True)

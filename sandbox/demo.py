@@ -13,7 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox.services import fetch_statements, start_celery_worker, start_ralph, start_redis
+from sandbox.services import (
+    become_stand_in_lms,
+    fetch_statements,
+    ralph_consumer,
+    start_celery_worker,
+    start_ralph,
+    start_redis,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / ".sandbox"
@@ -26,19 +33,8 @@ def main():
     WORKDIR.mkdir()
     print("Starting Redis and a Ralph LRS on 127.0.0.1 ...")
     with start_redis(WORKDIR) as redis, start_ralph(WORKDIR) as lrs:
-        consumer = {"name": "ralph", "protocol": "xapi", "url": lrs.url,
-                    "auth": {"type": "basic", "username": lrs.username, "password": lrs.password}}
-        os.environ.update({
-            "DJANGO_SETTINGS_MODULE": "sandbox.settings",
-            "SANDBOX_DB": str(WORKDIR / "lms.sqlite3"),
-            "SANDBOX_BROKER_URL": redis.url,
-            "SANDBOX_OPENEDX_XAPI": json.dumps({"CONSUMERS": [consumer]}),
-            "SANDBOX_LOG_LEVEL": "WARNING",
-        })
-        import django
-        django.setup()
-        from django.core.management import call_command
-        call_command("migrate", verbosity=0)
+        consumer = ralph_consumer(lrs, "ralph")
+        become_stand_in_lms(WORKDIR / "lms.sqlite3", redis.url, [consumer])
         print(f"Ralph LRS at {lrs.url}; consumer declared in settings: "
               f"{json.dumps({**consumer, 'auth': {'type': 'basic', 'username': lrs.username, 'password': '***'}})}")
 

@@ -461,3 +461,28 @@ def start_event_bus_consumer(
         return f"as {consumer_name} in group" in service.log_path.read_text(errors="replace")
 
     return _wait_until(service, ready)
+
+
+# --- The stand-in LMS in this process ----------------------------------------------
+
+
+def ralph_consumer(lrs: Service, name: str = "ralph") -> dict:
+    """A consumer declaration (as in ``OPENEDX_XAPI["CONSUMERS"]``) for a Ralph LRS."""
+    return {"name": name, "protocol": "xapi", "url": lrs.url,
+            "auth": {"type": "basic", "username": lrs.username, "password": lrs.password}}
+
+
+def become_stand_in_lms(database: Path, broker_url: str, consumers: list[dict]) -> None:
+    """Make this process the stand-in LMS: its settings (SQLite ``database``, the Celery
+    broker, the consumers), Django set up, the database migrated."""
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "sandbox.settings",
+        "SANDBOX_DB": str(database),
+        "SANDBOX_BROKER_URL": broker_url,
+        "SANDBOX_OPENEDX_XAPI": json.dumps({"CONSUMERS": consumers}),
+        "SANDBOX_LOG_LEVEL": "WARNING",
+    })
+    import django
+    django.setup()
+    from django.core.management import call_command
+    call_command("migrate", verbosity=0)
