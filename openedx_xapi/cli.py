@@ -88,6 +88,8 @@ def build_parser():
                                  description="Replay tracking logs to a consumer (through the router) or into "
                                              "NDJSON files; resumable from a checkpoint, with progress.")
     add_arguments(replay, standalone=True)
+    # A usage error names the command's own options, not only the list of commands.
+    parser.commands = {"translate": translate, "validate": check, "docs": docs, "replay": replay}
     return parser
 
 
@@ -112,12 +114,12 @@ def main(argv=None, stdin=None, stdout=None, stderr=None):
             return run_replay(args, stdin, stderr)
         return run_validate(args, stdin, stdout, stderr)
     except UsageError as error:
-        parser.print_usage(stderr)
-        print(f"openedx-xapi: error: {error}", file=stderr)
+        parser.commands[args.command].print_usage(stderr)
+        print(f"openedx-xapi {args.command}: error: {error}", file=stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. piped into `head`
         return EXIT_OK
-    except (OSError, EOFError) as error:  # e.g. a truncated .gz file
+    except (OSError, EOFError) as error:  # e.g. standard input closed under us
         print(f"openedx-xapi: error: could not read the input: {error}", file=stderr)
         return EXIT_REJECTED
 
@@ -132,14 +134,21 @@ def run_translate(args, stdin, stdout, stderr):
     ctx = TranslationContext(lms_root_url=args.lms_url, actor_ids=HmacActorIds(args.secret),
                              xapi_version=args.xapi_version, guests=args.guests)
     summary = Summary()
-    for where, line in read_lines(args.files, stdin):
+    for where, line in read_lines(args.files, stdin, on_unreadable=lambda: summary.add("rejected"), stderr=stderr):
         try:
             event = parse_event(line)
-            documents = documents_for(event, args.protocol, ctx)
         except MalformedEvent as error:
             summary.add("rejected")
             print(f"{where}: rejected: malformed event: {error}", file=stderr)
             continue
+        except Exception as error:  # pylint: disable=broad-except
+            # A value the reader did not foresee (say, a date beyond year 9999 once moved to
+            # UTC): still one bad line, reported like the others, never a traceback.
+            summary.add("rejected")
+            print(f"{where}: rejected: malformed event: {type(error).__name__}: {error}", file=stderr)
+            continue
+        try:
+            documents = documents_for(event, args.protocol, ctx)
         except Rejected as rejection:
             summary.add("rejected")
             print(f"{where}: rejected: {event.name}: {rejection.stage}: {rejection.reason}", file=stderr)
@@ -166,7 +175,7 @@ def run_replay(args, stdin, stderr):
 
 def run_validate(args, stdin, stdout, stderr):
     summary = Summary()
-    for where, line in read_lines(args.files, stdin):
+    for where, line in read_lines(args.files, stdin, on_unreadable=lambda: summary.add("invalid"), stderr=stderr):
         try:
             document = orjson.loads(line)
         except orjson.JSONDecodeError as error:
@@ -207,18 +216,33 @@ def run_docs(args, stderr):
     return EXIT_OK
 
 
-def read_lines(files, stdin):
-    """(``file:line``, text) for every non-blank line of the inputs, in order."""
+def read_lines(files, stdin, on_unreadable, stderr):
+    """(``file:line``, text) for every non-blank line of the inputs, in order.
+
+    Names that are not files are a usage error, found before anything is read. A file
+    that cannot be read to its end (not really gzip, truncated, no permission) is
+    reported with the line it stopped at and counted once through ``on_unreadable``;
+    the next file is still read, so the run ends with its summary as usual.
+    """
     files = files or ["-"]
     for path in files:
-        if path != "-" and not os.path.isfile(path):
+        if path == "-":
+            continue
+        if os.path.isdir(path):
+            raise UsageError(f"{path} is a directory, not a file")
+        if not os.path.exists(path):  # not isfile: a pipe (/dev/stdin, <(zcat ...)) is fine to read
             raise UsageError(f"no such file: {path}")
     for path in files:
         label = "<stdin>" if path == "-" else path
-        with _open(path, stdin) as stream:
-            for number, raw in enumerate(stream, start=1):
-                if raw.strip():
-                    yield f"{label}:{number}", raw
+        number = 0
+        try:
+            with _open(path, stdin) as stream:
+                for number, raw in enumerate(stream, start=1):
+                    if raw.strip():
+                        yield f"{label}:{number}", raw
+        except (OSError, EOFError) as error:
+            on_unreadable()
+            print(f"{label}:{number + 1}: could not read the file further: {error}", file=stderr)
 
 
 class _Unclosed:

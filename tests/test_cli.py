@@ -2,8 +2,10 @@
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -116,12 +118,102 @@ def test_validate_command():
 
 
 def test_console_script_is_installed(tmp_path):
-    """The entry point works as a user runs it: a separate process, reading stdin."""
-    bin_dir = __import__("pathlib").Path(sys.executable).parent
+    """The entry point works as a user runs it outside an LMS: a separate process, in a
+    folder of its own, with no Django settings module in its environment, reading stdin."""
+    bin_dir = Path(sys.executable).parent
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "OPENEDX_XAPI_"))}
     result = subprocess.run([str(bin_dir / "openedx-xapi"), "translate", "--to", "xapi", *ARGS, "-"],
-                            input=ndjson(enrollment_event()), capture_output=True, timeout=60, check=False)
+                            input=ndjson(enrollment_event()), capture_output=True, timeout=60, check=False,
+                            cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert validate_statement(json.loads(result.stdout)) == []
+    assert b"translated: 1, skipped as unmapped: 0" in result.stderr
+
+
+def test_no_file_and_dash_both_read_stdin():
+    events = ndjson(enrollment_event(), enrollment_event(mode="verified"))
+    assert run(["translate", "--to", "xapi", *ARGS], events)[:2] == run(["translate", "--to", "xapi", *ARGS, "-"],
+                                                                         events)[:2]
+    assert len(run(["translate", "--to", "xapi", *ARGS], events)[1]) == 2
+
+
+def test_hostile_lines_are_rejected_one_by_one(tmp_path):
+    """Whatever a line holds, it is one rejected line with its number, never a traceback."""
+    source = tmp_path / "hostile.log"
+    beyond_9999 = enrollment_event(timestamp="9999-12-31T23:59:59-12:00")  # past year 9999 once in UTC
+    source.write_bytes(b"\n".join([
+        bytes(range(256)).replace(b"\n", b""),          # 1: binary garbage
+        b"[1, 2, 3]",                                    # 2: a JSON array
+        json.dumps([enrollment_event()]).encode(),       # 3: an event inside an array
+        json.dumps(beyond_9999).encode(),                # 4
+        b"[" * 100_000,                                  # 5: nesting no parser follows
+        json.dumps(enrollment_event()).encode(),         # 6: a good one, still translated
+    ]) + b"\n")
+    code, lines, err = run(["translate", "--to", "xapi", *ARGS, str(source)])
+    assert code == 1
+    assert len(lines) == 1 and validate_statement(lines[0]) == []
+    for number in range(1, 6):
+        assert f"{source}:{number}: rejected: malformed event" in err
+    assert "Traceback" not in err
+    assert "translated: 1, skipped as unmapped: 0, skipped as guest: 0, rejected: 5" in err
+
+
+def test_a_huge_line_is_translated(tmp_path):
+    big = enrollment_event()
+    big["data"]["padding"] = "x" * 20_000_000
+    source = tmp_path / "big.log"
+    source.write_text(json.dumps(big) + "\n")
+    code, lines, err = run(["translate", "--to", "caliper", *ARGS, str(source)])
+    assert code == 0, err
+    assert len(lines) == 1 and validate_event(lines[0]) == []
+
+
+def test_an_empty_file_is_zero_events(tmp_path):
+    (tmp_path / "empty.log").write_bytes(b"")
+    code, lines, err = run(["translate", "--to", "xapi", *ARGS, str(tmp_path / "empty.log"), os.devnull])
+    assert (code, lines) == (0, [])
+    assert "translated: 0, skipped as unmapped: 0, skipped as guest: 0, rejected: 0" in err
+
+
+def test_a_pipe_is_read_like_a_file():
+    """``openedx-xapi translate <(zcat tracking.log.gz)`` hands the command a pipe, not a regular file."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, ndjson(enrollment_event()))
+    os.close(write_end)
+    try:
+        code, lines, err = run(["translate", "--to", "xapi", *ARGS, f"/dev/fd/{read_end}"])
+    finally:
+        os.close(read_end)
+    assert code == 0, err
+    assert len(lines) == 1
+
+
+def test_a_directory_is_a_usage_error(tmp_path):
+    code, _, err = run(["translate", "--to", "xapi", *ARGS, str(tmp_path)])
+    assert code == 2
+    assert f"{tmp_path} is a directory" in err
+    assert "usage: openedx-xapi translate" in err  # the command's own options, to correct the call
+
+
+def test_an_unreadable_file_is_reported_and_the_next_one_is_read(tmp_path):
+    """A .gz that is not gzip, or one cut short: reported where it stopped, then the next file."""
+    not_gzip = tmp_path / "plain.log.gz"
+    not_gzip.write_bytes(ndjson(enrollment_event()))
+    cut_short = tmp_path / "cut.log.gz"
+    cut_short.write_bytes(gzip.compress(ndjson(*[enrollment_event(mode=f"m{i}") for i in range(50)]))[:-40])
+    good = tmp_path / "good.log"
+    good.write_bytes(ndjson(enrollment_event()))
+    code, lines, err = run(["translate", "--to", "xapi", *ARGS, str(not_gzip), str(cut_short), str(good)])
+    assert code == 1
+    assert f"{not_gzip}:1: could not read the file further: Not a gzipped file" in err
+    assert f"{cut_short}:" in err and "Compressed file ended" in err
+    modes = [s["object"]["definition"]["extensions"]["https://w3id.org/xapi/acrossx/extensions/type"]
+             for s in lines]
+    assert modes[:-1] == [f"m{i}" for i in range(len(modes) - 1)] and len(modes) < 51  # what came before the cut
+    assert modes[-1] == "audit"  # good.log, read after the others failed
+    assert "Traceback" not in err
+    assert err.rstrip().endswith("rejected: 2")  # the summary still ends the run
 
 
 def test_docs_in_the_repository_match_the_registry():
