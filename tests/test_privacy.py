@@ -12,6 +12,7 @@ import pytest
 from openedx_xapi import cli, pipeline
 from openedx_xapi.events import parse_event
 from openedx_xapi.identity import HmacActorIds
+from openedx_xapi.models import ParkedBatch
 from openedx_xapi.router import tasks
 from openedx_xapi.translator import TranslationContext
 
@@ -144,6 +145,7 @@ def test_a_test_that_leaks_fails(tmp_path):
         import logging
         from openedx_xapi.events import parse_event
         from openedx_xapi.identity import HmacActorIds
+from openedx_xapi.models import ParkedBatch
         from openedx_xapi.pipeline import documents_for
         from openedx_xapi.translator import TranslationContext
         from tests.conftest import enrollment_event
@@ -218,6 +220,23 @@ def rows_about(user_id):
             DeadLetter.objects.filter(user_id=user_id).count())
 
 
+def park_batches(*owners_of_batches):
+    """Batches parked for a consumer that is down, as circuit.park keeps them: each a list of
+    documents and, in the same order, whose each is. Returns the rows."""
+    from openedx_xapi.router import circuit
+    before = set(ParkedBatch.objects.values_list("pk", flat=True))
+    for owners in owners_of_batches:
+        documents = [{"id": f"doc-{index}-of-{owner}", "actor": {"account": {"name": f"anon-{owner}"}}}
+                     for index, owner in enumerate(owners)]
+        circuit.park("lrs-down", documents, owners)
+    return list(ParkedBatch.objects.exclude(pk__in=before).order_by("pk"))
+
+
+def parked_documents_of(user_id):
+    return [document for batch in ParkedBatch.objects.all()
+            for document, owner in zip(batch.documents, batch.user_ids, strict=True) if owner == user_id]
+
+
 def test_edx_platforms_retirement_signals_forget_that_learner_only(edx_platform_signals, make_learner):
     critical, misc = edx_platform_signals
     from openedx.core.djangoapps.user_api.accounts import signals  # the stub, as the plugin found it
@@ -263,13 +282,45 @@ def test_the_retire_user_command(db):
     from django.core.management import CommandError, call_command
     keep_rows_about(7)
     keep_rows_about(8)
+    park_batches([7, 8, 7])
     out = io.StringIO()
     call_command("openedx_xapi_retire_user", "7", stdout=out)
-    assert out.getvalue().strip() == "5 row(s) deleted for user 7"
+    assert out.getvalue().strip() == "7 row(s) deleted for user 7"  # 2 ids, 2 rejections, 1 letter, 2 parked
     assert rows_about(7) == (0, 0, 0) and rows_about(8) == (2, 2, 1)
+    assert parked_documents_of(7) == [] and len(parked_documents_of(8)) == 1
     out = io.StringIO()
     call_command("openedx_xapi_retire_user", "7", stdout=out)
     assert out.getvalue().strip() == "0 row(s) deleted for user 7"
     with pytest.raises(CommandError):
         call_command("openedx_xapi_retire_user", "learner-ada")
     assert rows_about(8) == (2, 2, 1)
+
+
+def test_a_retired_learners_parked_documents_go_and_the_others_stay(edx_platform_signals, make_learner):
+    """Batches parked while a consumer is down hold several learners' documents: retiring one
+    takes only theirs out, a batch of theirs alone goes, and the rest is still sent later."""
+    critical, _misc = edx_platform_signals
+    ada, alan = make_learner("learner-ada"), make_learner("learner-alan")
+    mixed, ada_only, alan_only = park_batches([ada.id, alan.id, ada.id, None], [ada.id], [alan.id, alan.id])
+    assert len(parked_documents_of(ada.id)) == 3
+
+    critical.send(sender=None, user=ada)
+
+    assert parked_documents_of(ada.id) == []
+    assert not ParkedBatch.objects.filter(pk=ada_only.pk).exists()
+    mixed.refresh_from_db()
+    assert mixed.user_ids == [alan.id, None]
+    assert [d["id"] for d in mixed.documents] == [f"doc-1-of-{alan.id}", "doc-3-of-None"]
+    alan_only.refresh_from_db()
+    assert len(alan_only.documents) == 2 and len(parked_documents_of(alan.id)) == 3
+
+
+def test_a_parked_batch_whose_owners_are_unknown_goes_whole(db):
+    """A batch whose list of owners does not match its documents cannot say which are the
+    learner's: when it names the retired learner, it goes whole rather than keep theirs."""
+    from openedx_xapi.retirement import retire_learner
+    [batch] = park_batches([5, 6])
+    ParkedBatch.objects.filter(pk=batch.pk).update(user_ids=[5])
+    [other] = park_batches([6])
+    assert retire_learner(5) == 2
+    assert list(ParkedBatch.objects.values_list("pk", flat=True)) == [other.pk]
