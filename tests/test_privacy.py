@@ -145,7 +145,6 @@ def test_a_test_that_leaks_fails(tmp_path):
         import logging
         from openedx_xapi.events import parse_event
         from openedx_xapi.identity import HmacActorIds
-from openedx_xapi.models import ParkedBatch
         from openedx_xapi.pipeline import documents_for
         from openedx_xapi.translator import TranslationContext
         from tests.conftest import enrollment_event
