@@ -4,6 +4,7 @@ Both sources give the same immutable :class:`ConsumerConfig`. The list is kept i
 memory for ``CONFIG_CACHE_SECONDS`` (and dropped at once in the process where a
 consumer is saved), so the LMS request path never reads the database.
 """
+import base64
 import ipaddress
 import logging
 import threading
@@ -69,7 +70,10 @@ class ConsumerConfig:
         if self.protocol not in PROTOCOLS:
             problems.append(f"'protocol' must be one of {', '.join(PROTOCOLS)}, not {self.protocol!r}")
         parts = urlsplit(self.url or "")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if parts.username is not None or parts.password is not None:
+            # Never echoed: the URL holds a credential, and this message is logged.
+            problems.append("'url' must not hold credentials (user:password@); put them in 'auth'")
+        elif parts.scheme not in ("http", "https") or not parts.hostname:
             problems.append(f"'url' must be an http(s) URL, not {self.url!r}")
         elif parts.scheme == "http" and not self.allow_http and not is_loopback(parts.hostname):
             problems.append(f"'url' must use https (plain http is only for this machine, or with "
@@ -80,17 +84,18 @@ class ConsumerConfig:
             problems.append("basic auth needs 'auth.username'")
         elif self.auth_type == "bearer" and not self.token:
             problems.append("bearer auth needs 'auth.token'")
+        problems.extend(_secret_problems(self))
         if self.xapi_version not in XAPI_VERSIONS:
             problems.append(f"'xapi_version' must be one of {', '.join(XAPI_VERSIONS)}")
         unknown_pii = set(self.pii) - set(PII_FIELDS)
         if unknown_pii:
             problems.append(f"'pii' may list {', '.join(PII_FIELDS)}; unknown: {', '.join(sorted(unknown_pii))}")
-        if self.identity not in IDENTITIES:
+        if not isinstance(self.identity, str) or self.identity not in IDENTITIES:
             problems.append(f"'identity' must be one of {', '.join(IDENTITIES)}, not {self.identity!r}")
         elif IDENTITIES[self.identity] and IDENTITIES[self.identity] not in self.pii:
             problems.append(f"the {self.identity!r} identity sends the learner's {IDENTITIES[self.identity]}: "
                             f"list {IDENTITIES[self.identity]!r} in 'pii' to allow it")
-        elif self.identity == "hmac" and len(self.identity_secret) < 16:
+        elif self.identity == "hmac" and (not isinstance(self.identity_secret, str) or len(self.identity_secret) < 16):
             problems.append("the 'hmac' identity needs a secret of 16 characters or more "
                             "('identity': {'type': 'hmac', 'secret': ...})")
         if self.batch_size is not None and (type(self.batch_size) is not int or not 1 <= self.batch_size <= 1000):
@@ -117,6 +122,35 @@ class ConsumerConfig:
         return base + "/about"
 
 
+def _secret_problems(consumer):
+    """What is wrong with the credentials as HTTP would carry them, without saying them: a
+    token with a line break or a space at either end (pasted from a file, say) makes the
+    HTTP library refuse the header, quoting it in its error; Basic credentials must be
+    Latin-1 to be encoded at all."""
+    problems = []
+    used = [("auth.token", consumer.token)] if consumer.auth_type == "bearer" else \
+        [("auth.username", consumer.username), ("auth.password", consumer.password)]
+    for name, value in used:
+        if not isinstance(value, str):
+            problems.append(f"'{name}' must be a string")
+        elif value != value.strip() or any(ord(character) < 32 or ord(character) == 127 for character in value):
+            problems.append(f"'{name}' has a space or line break at either end, or a control character: "
+                            "remove it (the value is not shown here)")
+        elif consumer.auth_type == "basic" and not _is_latin1(value):
+            problems.append(f"'{name}' has characters HTTP Basic authentication cannot carry (only Latin-1)")
+    if ":" in (consumer.username or "") and consumer.auth_type == "basic":
+        problems.append("'auth.username' cannot contain ':' (HTTP Basic authentication separates with it)")
+    return problems
+
+
+def _is_latin1(value):
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def from_settings(declaration):
     """A :class:`ConsumerConfig` from one dict of ``OPENEDX_XAPI["CONSUMERS"]``."""
     if not isinstance(declaration, dict):
@@ -137,8 +171,13 @@ def from_settings(declaration):
     if isinstance(identity, dict):
         identity, identity_secret = identity.get("type", ""), identity.get("secret") or ""
     pii = declaration.get("pii") or ()
-    if isinstance(pii, str):
+    if not isinstance(pii, (list, tuple, set, frozenset)):
         raise ConsumerConfigError(f"consumer {name}: 'pii' must be a list, e.g. [\"session\"]")
+    for flag in ("enabled", "guests", "allow_http"):
+        # "false" (a string, from an environment variable) would otherwise be taken as true.
+        if flag in declaration and not isinstance(declaration[flag], bool):
+            raise ConsumerConfigError(f"consumer {name}: '{flag}' must be true or false, "
+                                      f"not {declaration[flag]!r}")
     return ConsumerConfig(
         name=declaration.get("name", ""),
         protocol=declaration.get("protocol", "xapi"),
@@ -163,6 +202,7 @@ def from_settings(declaration):
 
 def from_model(consumer):
     """A :class:`ConsumerConfig` from a :class:`~openedx_xapi.models.Consumer` row."""
+    _check_decrypted(consumer)
     try:
         restrictions = Restrictions.from_mapping(consumer.restrictions)
     except RestrictionError as error:
@@ -268,3 +308,44 @@ def stream_batch():
         if consumer.batch_seconds is not None:
             seconds = min(seconds, float(consumer.batch_seconds))
     return size, seconds
+
+
+SECRET_FIELDS = ("password", "token", "identity_secret")
+
+
+def reencrypt_secrets():
+    """Write every stored secret again under the newest key; returns how many consumers.
+
+    Keys rotate in three steps (README "Configuring"): put the new ``SECRET_KEY`` in place
+    with the old one in ``SECRET_KEY_FALLBACKS`` (or a new salt first in ``SALT_KEY``),
+    whereupon secrets are read with any key and written with the new one; call this (or
+    save each consumer in the admin); then drop the old key. A secret that no key reads
+    raises :class:`ConsumerConfigError`, naming the consumer, and is left as it was."""
+    from openedx_xapi.models import Consumer
+    rows = list(Consumer.objects.order_by("pk"))
+    for row in rows:  # all checked before any is written
+        _check_decrypted(row)
+    for row in rows:
+        row.save(update_fields=SECRET_FIELDS)
+    return len(rows)
+
+
+def _check_decrypted(row):
+    """django-fernet-encrypted-fields hands back the ciphertext itself when no key decrypts it
+    (the old key was dropped too early): that is no secret to send, nor to write again."""
+    for name in SECRET_FIELDS:
+        if _is_fernet_token(getattr(row, name)):
+            raise ConsumerConfigError(
+                f"consumer {row.name}: the stored {name} cannot be decrypted with SECRET_KEY or "
+                "SECRET_KEY_FALLBACKS (and SALT_KEY); put the key it was stored with back in SECRET_KEY_FALLBACKS")
+
+
+def _is_fernet_token(value):
+    """A Fernet token: URL-safe base64 of version 0x80, a timestamp, an IV, the ciphertext and an HMAC."""
+    if not isinstance(value, str) or len(value) < 100 or not value.startswith("gAAAAA"):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return raw[:1] == b"\x80" and (len(raw) - 57) % 16 == 0
