@@ -232,3 +232,40 @@ def test_integers_within_64_bits_are_kept():
 def test_caliper_time_is_the_millisecond_utc_form(moment):
     from openedx_xapi.translator.caliper import caliper_time
     assert caliper_time(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+# --- a statement the validator refuses is quarantined, never sent ---------------------------
+
+BROKEN = "openedx_xapi.test.broken_verb"
+
+
+@pytest.fixture
+def broken_mapping():
+    """A mapping whose verb is no IRI, registered for one test: no real mapping emits an
+    invalid statement (the property tests check that), so the safety net needs one."""
+    from openedx_xapi.translator.registry import mappings
+    from openedx_xapi.translator.xapi import XapiMapping
+    register(XapiMapping(event=BROKEN, verb=("broken verb", "broken"), fields=(), family="test"))
+    yield
+    del mappings("xapi")[BROKEN]
+
+
+def test_a_statement_failing_validation_is_quarantined_with_its_reason_and_never_sent(
+        broken_mapping, ralph, use_consumers, db):
+    from openedx_xapi.models import Rejection
+    from openedx_xapi.router.tasks import route_batch
+    from sandbox.services import fetch_statements
+    use_consumers({"name": "ralph", "protocol": "xapi", "url": ralph.url,
+                   "auth": {"type": "basic", "username": ralph.username, "password": ralph.password}})
+    good_before, good_after = enrollment_event(user_id=1), enrollment_event(user_id=2)
+
+    route_batch([(good_before, ["ralph"]), (enrollment_event(name=BROKEN, user_id=3), ["ralph"]),
+                 (good_after, ["ralph"])])
+
+    [rejection] = Rejection.objects.all()
+    assert (rejection.stage, rejection.consumer, rejection.event_name) == ("invalid", "ralph", BROKEN)
+    assert "verb.id: must be an absolute IRI" in rejection.reason
+    assert '"broken verb"' in rejection.document  # the statement itself is kept for an operator
+    stored = fetch_statements(ralph)
+    assert len(stored) == 2  # the two good events beside it are sent
+    assert all(statement["verb"]["id"] != "broken verb" for statement in stored)
