@@ -146,6 +146,19 @@ def test_auto_grader_and_teacher_may_both_grade():
     assert validate_event(event) == []
 
 
+@pytest.mark.parametrize("profile, object_type, actor_type", [
+    ("ReadingProfile", "WebPage", "Person"), ("SurveyProfile", "Questionnaire", "Person"),
+    ("SurveyProfile", "QuestionnaireItem", "Person"), ("GradingProfile", "Result", "SoftwareApplication"),
+    (None, "Result", "Person"), (None, "WebPage", "Person"),  # no profile: any profile's row
+])
+def test_each_profile_row_is_accepted(profile, object_type, actor_type):
+    event = copy.deepcopy(navigation_event())
+    as_view(profile, object_type, actor_type)(event)
+    if profile is None:
+        del event["profile"]
+    assert validate_event(event) == []
+
+
 def test_generic_event_accepts_any_action_and_entity():
     for action in sorted(ACTIONS):
         event = enrollment(action)
@@ -204,6 +217,15 @@ def tool_launch_without_federated_session(event):
                  object={"id": "https://tool.example.com", "type": "SoftwareApplication"})
 
 
+def as_view(profile, object_type, actor_type="Person"):
+    """The navigation event as a ViewEvent of ``profile``, viewing an ``object_type``."""
+    def mutate(event):
+        event.update(type="ViewEvent", action="Viewed", profile=profile,
+                     actor={"id": USER, "type": actor_type}, object={"id": UNIT, "type": object_type})
+        del event["referrer"]
+    return mutate
+
+
 E, G, M, N = "enrollment-activated", "grade", "media-paused", "navigation"
 
 MUTATIONS = [
@@ -245,6 +267,13 @@ MUTATIONS = [
      "object.startedAtTime"),
     ("profile is a 1.2 profile", E, put(("profile",), "EnrollmentProfile"), "profile"),
     ("profile covers the event type", G, put(("profile",), "MediaProfile"), "profile"),
+    ("the named profile's row: Reading views a DigitalResource", N, as_view("ReadingProfile", "Result"),
+     "object.type"),
+    ("the named profile's row: Grading views a Result", N, as_view("GradingProfile", "WebPage"), "object.type"),
+    ("the named profile's row: Survey views a Questionnaire", N, as_view("SurveyProfile", "WebPage"),
+     "object.type"),
+    ("the named profile's row: only Grading lets an application view", N,
+     as_view("ReadingProfile", "WebPage", actor_type="SoftwareApplication"), "actor.type"),
     ("no unknown event property", E, change(verb="registered"), "verb"),
     ("no unknown entity property", E, put(("object", "mode"), "audit"), "object.mode"),
     ("event extensions is an object", E, put(("extensions",), "mode=audit"), "extensions"),
