@@ -5,7 +5,7 @@ grid of questions sharing one set of answers.
 Open edX event               xAPI verb  Caliper                        object
 ============================ ========== ============================== ==========================
 xblock.poll.submitted        answered   QuestionnaireItem Completed    the poll; the choice
-xblock.poll.view_results     viewed     ViewEvent Viewed               the poll (its tally)
+xblock.poll.view_results     viewed     ViewEvent Viewed (Reading)     the poll (its tally)
 xblock.survey.submitted      answered   QuestionnaireEvent Submitted   the survey; the choices
 xblock.survey.view_results   viewed     ViewEvent Viewed               the survey (its tally)
 ============================ ========== ============================== ==========================
@@ -15,8 +15,8 @@ of the answer chosen; a survey is a ``matching`` interaction (questions to answe
 whose response is ``question[.]answer`` pairs joined with ``[,]``. Submitting marks the
 poll or survey completed.
 
-Caliper (Survey Profile): a poll is a ``QuestionnaireItem``, its answer a
-``MultiselectResponse`` with one selection; a survey is a ``Questionnaire`` whose
+Caliper (Survey Profile, but the Reading Profile for viewing a poll's tally): a poll is
+a ``QuestionnaireItem``, its answer a ``MultiselectResponse`` with one selection; a survey is a ``Questionnaire`` whose
 submission generates an ``Attempt`` carrying the answers in its extensions (a
 QuestionnaireEvent may generate nothing else).
 
@@ -122,10 +122,15 @@ EVENTS = (
     ("xblock.survey.view_results", "survey",         v.VIEWED,   "ViewEvent",              "Viewed"),
 )
 
+# The Survey Profile's table lets a ViewEvent view a Questionnaire only: a poll (one
+# QuestionnaireItem) whose tally is viewed is read, as the Reading Profile says.
+CALIPER_PROFILES = {"xblock.poll.view_results": "ReadingProfile"}
+
 for name, shape, verb, caliper_type, action in EVENTS:
     register(
         XapiMapping(event=name, verb=verb, fields=XAPI_FIELDS[shape], family=FAMILY),
-        CaliperMapping(event=name, type=caliper_type, action=action, profile="SurveyProfile",
+        CaliperMapping(event=name, type=caliper_type, action=action,
+                       profile=CALIPER_PROFILES.get(name, "SurveyProfile"),
                        fields=CALIPER_FIELDS[shape], family=FAMILY),
     )
 
