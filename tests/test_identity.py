@@ -246,3 +246,33 @@ def test_a_batch_of_learners_gets_its_anonymous_ids_in_a_few_queries(django_asse
     fresh.prefetch([12, 40], "xapi")
     assert fresh.actor_id(events[40], "xapi") == found[40]
     assert ActorId.objects.filter(kind="caliper").count() == 0  # per protocol
+
+
+# --- guests -----------------------------------------------------------------------------------
+
+def guest(session="visit-42"):
+    raw = enrollment_event(user_id=None, username="", session=session)
+    raw["data"].pop("user_id")
+    return parse_event(raw)
+
+
+@pytest.mark.parametrize("protocol", ["xapi", "caliper"])
+@pytest.mark.parametrize("identity, secret, pii", [("anonymous", "", ()), ("hmac", SECRET, ()),
+                                                   ("username", "", ["username"]), ("mbox", "", ["email"])])
+def test_guests_are_dropped_unless_the_consumer_asks_and_then_are_one_actor_per_visit(
+        protocol, identity, secret, pii, db):
+    from dataclasses import replace
+
+    from openedx_xapi.pipeline import Skipped
+    ctx = context(identity, secret, pii)
+    assert ctx.guests is False  # the default
+    with pytest.raises(Skipped, match="guest"):
+        documents_for(guest(), protocol, ctx)
+    ctx = replace(ctx, guests=True)
+    first = one(guest(), protocol, ctx)["actor"]
+    assert one(guest(), protocol, ctx)["actor"] == first  # the same visit: the same actor
+    assert one(guest("another-visit"), protocol, ctx)["actor"] != first  # another visit: another actor
+    assert "visit-42" not in str(one(guest(), protocol, ctx))  # the session id itself never leaves
+    assert not ActorId.objects.exists()  # nothing stored about a guest
+    with pytest.raises(Rejected, match="session"):  # no session: no actor to give
+        documents_for(guest(session=""), protocol, ctx)
