@@ -125,7 +125,9 @@ for name, (xapi_fields, caliper_fields) in EVENTS:
 
 DIFFERENCES_FROM_ERB = {
     "edx.ui.lms.link_clicked": "Caliper: the link target is a WebPage; ERB's 'Webpage' is no Caliper 1.2 type. "
-                               "The xAPI verb, object id and type are ERB's.",
+                               "The xAPI verb, object id and type are ERB's. A guest's click (no user id "
+                               "nor username) is dropped unless the consumer takes guests, and then its actor "
+                               "is an anonymous id of the browser session (ERB sends it always).",
 }
 
 # ------------------------------------------------------------------------------ samples
