@@ -269,3 +269,33 @@ def test_a_statement_failing_validation_is_quarantined_with_its_reason_and_never
     stored = fetch_statements(ralph)
     assert len(stored) == 2  # the two good events beside it are sent
     assert all(statement["verb"]["id"] != "broken verb" for statement in stored)
+
+
+def test_registration_is_one_anonymous_id_per_enrollment_across_families(ctx):
+    """context.registration groups one learner's statements in one course run, whatever the
+    event; another course or another learner gives another id, and it says nothing of who."""
+    import uuid
+
+    from openedx_xapi.identity import HmacActorIds
+    from openedx_xapi.translator.registry import sample_for
+
+    def registration(name, user_id, course_id=COURSE, ctx=ctx):
+        raw = copy.deepcopy(sample_for(name))
+        raw["context"].update(user_id=user_id, course_id=course_id)
+        if isinstance(raw.get("data"), dict) and "course_id" in raw["data"]:
+            raw["data"]["course_id"] = course_id
+        [registration] = {s["context"]["registration"] for s in translate(parse_event(raw), "xapi", ctx)}
+        return registration
+
+    names = ("edx.course.enrollment.activated", "play_video", "problem_check", "edx.forum.thread.created",
+             "openassessmentblock.create_submission", "edx.special_exam.timed.attempt.created")
+    learner_7 = {registration(name, 7) for name in names}
+    assert len(learner_7) == 1
+    [found] = learner_7
+    assert uuid.UUID(found)
+    # Keyed like the actor: without the consumer's secret, no one can compute it from a user id.
+    other_secret = TranslationContext(lms_root_url=LMS, actor_ids=HmacActorIds("another-secret"))
+    assert registration("play_video", 7, ctx=other_secret) != found
+    assert registration("play_video", 8) != found
+    assert registration("play_video", 7, "course-v1:edX+Other+2024") != found
+    assert registration("play_video", 7) == registration("play_video", 7)
