@@ -275,6 +275,23 @@ def test_a_retirement_signal_without_a_user_forgets_nobody(edx_platform_signals,
     assert rows_about(5) == (2, 2, 1)
 
 
+def test_documents_of_an_event_naming_its_learner_by_username_only_are_filed_under_their_id(
+        make_learner, use_consumers):
+    """An event whose context names the learner by username alone (no user id): what is kept
+    of it for a consumer that cannot take it (parked, dead-lettered) must still be found by
+    the learner's retirement."""
+    ada = make_learner("learner-ada")
+    use_consumers({"name": "lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}})
+    event = enrollment_event(user_id=None, username="learner-ada")
+    event["data"]["user_id"] = None
+
+    outbox = tasks.prepare([(event, ["lrs"])])
+
+    documents, owners, _ids, _emitted = outbox["lrs"]
+    assert len(documents) == 1 and owners == [ada.id]
+
+
 def test_the_retire_user_command(db):
     import io
 

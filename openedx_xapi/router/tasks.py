@@ -110,6 +110,7 @@ def _prefetch_actor_ids(parsed):
 
 def route_one(event, payload, consumer_names, outbox, emitted_at=None):
     facts = event_filter.facts_of_event(event)
+    owner = _owner_of(event)
     for name in consumer_names:
         consumer = consumers.get_consumer(name)
         if consumer is None or not event_filter.allows(consumer, facts):
@@ -120,7 +121,7 @@ def route_one(event, payload, consumer_names, outbox, emitted_at=None):
             continue
         except Rejected as rejection:
             record_rejection(rejection.stage, rejection.reason, consumer=name, event_name=event.name,
-                             document=rejection.document or payload, user_id=event.user_id)
+                             document=rejection.document or payload, user_id=owner())
             continue
         queued_documents, queued_users, queued_ids, emitted = outbox.setdefault(name, ([], [], set(), [None]))
         if emitted_at is not None and (emitted[0] is None or emitted_at < emitted[0]):
@@ -130,7 +131,26 @@ def route_one(event, payload, consumer_names, outbox, emitted_at=None):
                 continue  # the same event twice in one batch (a redelivered message): one is enough
             queued_ids.add(document["id"])
             queued_documents.append(document)
-            queued_users.append(event.user_id)
+            queued_users.append(owner())
+
+
+def _owner_of(event):
+    """The user id a kept document is filed under, so that retirement finds it: the event's
+    own, or, for an event naming its learner by username only, the one the LMS knows.
+    Looked up once per event, and only when a document is kept."""
+    found = []
+
+    def owner():
+        if not found:
+            user_id = event.user_id
+            if user_id is None and event.username:
+                try:
+                    user_id = _actor_ids.user_id_for(event.username)
+                except Exception:  # pylint: disable=broad-except
+                    log.exception("openedx_xapi: could not look up a learner by username")
+            found.append(user_id)
+        return found[0]
+    return owner
 
 
 @shared_task(name="openedx_xapi.deliver", ignore_result=True, acks_late=True)
