@@ -1,7 +1,9 @@
 """Stage 1: the backend inside the LMS request: cheap, no HTTP, no DB, never raises."""
 import datetime
 import json
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -167,12 +169,46 @@ def test_a_broker_that_is_down_does_not_break_the_request(handoff, use_consumers
     saved = app.conf.broker_url
     point_celery_at("redis://127.0.0.1:9/0")  # nothing listens there
     try:
-        EventTrackingBackend().send(enrollment_event())
+        costs = []
+        for _ in range(30):
+            started = time.perf_counter()
+            EventTrackingBackend().send(enrollment_event())
+            costs.append(time.perf_counter() - started)
     finally:
         point_celery_at(saved)
     expected = "could not reach Redis at hand-off" if handoff == "stream" \
         else "could not hand off event 'edx.course.enrollment.activated'"
     assert expected in caplog.text
+    assert max(costs) < 1.0, costs  # Celery's publish gives up after its short retry policy
+
+
+@pytest.mark.django_db
+def test_a_redis_that_hangs_holds_one_request_briefly_and_the_next_not_at_all(use_consumers, caplog):
+    """Redis accepts the connection and never answers (overloaded, or a network that drops
+    packets): the first request waits for the socket timeout, and for a second after that
+    events wait in the process without trying Redis again, instead of each paying the timeout."""
+    from openedx_xapi.backend import stream
+    from sandbox.celery_app import app
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(64)  # the kernel completes the handshake; nobody ever reads
+    use_consumers(consumer(), HANDOFF="stream")
+    saved = app.conf.broker_url
+    point_celery_at(f"redis://127.0.0.1:{hung.getsockname()[1]}/0")
+    try:
+        costs = []
+        for _ in range(30):
+            started = time.perf_counter()
+            EventTrackingBackend().send(enrollment_event())
+            costs.append(time.perf_counter() - started)
+        waiting = len(stream.producer().spool)
+    finally:
+        point_celery_at(saved)
+        hung.close()
+    assert "could not reach Redis at hand-off (TimeoutError)" in caplog.text
+    assert costs[0] < 2.0, costs  # the client's 0.5 s timeouts, and no more
+    assert sum(costs[1:]) < 0.4, costs  # ~0.5 s each if every request tried Redis again
+    assert waiting == 30  # kept, to go out once Redis answers
 
 
 @pytest.mark.django_db
