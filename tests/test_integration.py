@@ -4,6 +4,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from eventtracking import tracker
@@ -72,11 +73,14 @@ def test_1000_enrollments_arrive_once_even_when_delivered_twice(
         handoff, ralph, use_consumers, celery_worker_factory, flush_redis):
     use_consumers(xapi_consumer(ralph), HANDOFF=handoff)
     emit_enrollments(1000)
-    assert hand_off_twice(flush_redis, handoff) == 1000  # 2,000 entries or messages for 1,000 events
+    assert hand_off_twice(flush_redis, handoff) == 1000
+    waiting = flush_redis.llen("celery") if handoff == "celery" else flush_redis.xlen("openedx_xapi:events")
+    assert waiting == 2000  # every event handed off twice
     celery_worker_factory(concurrency=2)
 
     statements = wait_for_statements(ralph, 1000)
     assert len(statements) == 1000
+    assert len(Path(ralph.store_path).read_text().splitlines()) == 1000  # stored once, not only shown once
     assert len({s["id"] for s in statements}) == 1000
     for statement in statements:
         assert validate_statement(statement) == [], statement
