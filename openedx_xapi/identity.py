@@ -87,6 +87,10 @@ class StoredActorIds:
             self._cache[key] = found
         return found
 
+    def clear(self):
+        """Forget what this process has cached (tests start each from an empty database)."""
+        self._cache.clear()
+
     def prefetch(self, user_ids, kind):
         """Look up (and create) the anonymous ids of many learners at once: a few queries for
         a whole batch instead of two per learner. Never raises (each is looked up later then)."""

@@ -257,6 +257,15 @@ class _Collect(logging.Handler):
 
 
 @pytest.fixture(autouse=True)
+def fresh_actor_id_cache():
+    """The router keeps learners' anonymous ids in memory for the life of the process; a
+    test's database is new, so an id cached by an earlier test would name nobody."""
+    from openedx_xapi.router import tasks
+    tasks._actor_ids.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def pii_scan(monkeypatch):
     """For every test: collect every log line of the plugin and check every document it makes
     (through ``documents_for`` or ``translate``); at the end, fail the test if any holds a sensitive
@@ -394,10 +403,35 @@ def flush_redis(broker):
 
 
 @pytest.fixture
-def ralph(tmp_path):
-    """A fresh, empty Ralph LRS for one test."""
+def ralph(tmp_path, pii_scan, settings):
+    """A fresh, empty Ralph LRS for one test. At the end, what it stored is scanned for personal
+    data too: those statements were made in a Celery worker, out of the spy's sight."""
     with start_ralph(tmp_path) as lrs:
         yield lrs
+    scan_lrs_store(pii_scan, lrs.store_path)
+
+
+def scan_lrs_store(scan, store_path):
+    """Record, in ``scan``, every sensitive value an LRS holds that none of the test's consumers
+    may receive (a secret: never)."""
+    allowed = set()
+    for consumer in _test_consumers():
+        allowed |= set(consumer.pii)
+        if consumer.identity in IDENTITY_PII:
+            allowed.add(IDENTITY_PII[consumer.identity])
+    path = Path(store_path)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for start in range(0, len(lines), 1000):
+        text = "\n".join(lines[start:start + 1000])
+        for value, kinds in scan.sensitive.find(text):
+            if set(kinds) - allowed:
+                scan.findings.append(f"LRS store {path.name}: {'/'.join(sorted(kinds))} {value!r}")
+
+
+def _test_consumers():
+    """The consumers of the test: declared in settings, or added in the database."""
+    consumers.clear_cache()
+    return consumers.load_consumers()
 
 
 @pytest.fixture

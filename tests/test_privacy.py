@@ -16,7 +16,7 @@ from openedx_xapi.models import ParkedBatch
 from openedx_xapi.router import tasks
 from openedx_xapi.translator import TranslationContext
 
-from .conftest import LMS, SENSITIVE, PiiScan, SensitiveValues, enrollment_event
+from .conftest import LMS, SENSITIVE, PiiScan, SensitiveValues, enrollment_event, scan_lrs_store
 
 CTX = TranslationContext(lms_root_url=LMS, actor_ids=HmacActorIds("test-secret"))
 EVENT = parse_event(enrollment_event(user_id=3))  # learner3, 172.18.0.1, Mozilla/5.0, session 44c2...
@@ -136,6 +136,23 @@ def test_the_spy_sees_what_every_caller_of_documents_for_makes(pii_scan):
 
 
 # --- it fails the test ----------------------------------------------------------------------
+
+def test_what_an_lrs_stored_is_scanned_too(tmp_path, use_consumers, db):
+    """Statements made in a Celery worker escape the spy: the ``ralph`` fixture scans what the
+    LRS stored, allowing only what the test's consumers may receive."""
+    store = tmp_path / "fs_lrs.jsonl"
+    store.write_text('{"id": "1", "actor": {"account": {"name": "learner-grace"}}}\n'
+                     '{"id": "2", "context": {"extensions": {"https://x.example/ip": "172.18.0.1"}}}\n')
+    scan = PiiScan()
+    scan.sensitive.add("username", "learner-grace")
+    scan.sensitive.add("ip", "172.18.0.1")
+    use_consumers({"name": "lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}, "pii": ["ip"]})
+
+    scan_lrs_store(scan, store)
+
+    assert len(scan.findings) == 1 and "learner-grace" in scan.findings[0]  # the IP was allowed
+
 
 def test_a_test_that_leaks_fails(tmp_path):
     """Run two tests in a separate pytest, with the project's fixtures: the one that logs a
