@@ -158,12 +158,17 @@ def _parse_timestamp(value):
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise MalformedEvent(f"unreadable timestamp {value[:40]!r}") from None
-    else:
+    elif value is None or value == "":
         raise MalformedEvent("missing timestamp")
+    else:
+        raise MalformedEvent(f"unreadable timestamp (a {type(value).__name__}, not an ISO 8601 string)")
     if moment.tzinfo is None:
         # event-tracking and the tracking log both write UTC.
         return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first moment Python knows
+        raise MalformedEvent(f"timestamp out of range {str(value)[:40]!r}") from None
 
 
 def first_user_id(*candidates):

@@ -80,6 +80,9 @@ def test_other_timezones_are_converted_to_utc():
     ({"name": "x" * 300, "timestamp": "2020-01-01T00:00:00Z", "data": {}}, "longer than"),
     ({"name": "a", "data": {}}, "missing timestamp"),
     ({"name": "a", "timestamp": "yesterday", "data": {}}, "unreadable timestamp"),
+    ({"name": "a", "timestamp": 1577836800, "data": {}}, "unreadable timestamp"),
+    ({"name": "a", "timestamp": "0001-01-01T00:00:00+14:00", "data": {}}, "timestamp out of range"),
+    ({"name": "a", "timestamp": "9999-12-31T23:59:59-05:00", "data": {}}, "timestamp out of range"),
     ({"name": "a", "timestamp": "2020-01-01T00:00:00Z", "data": {}, "context": "x"}, "'context' must be"),
     ({"hello": "world"}, "neither the event-tracking shape"),
 ])

@@ -525,3 +525,31 @@ def test_a_probe_of_a_caliper_endpoint_gets_the_endpoint_itself(serve):
     found = client.probe(consumer)
     assert found.up and server.received[0].path == "/caliper"
     assert server.received[0].headers["Authorization"] == "Bearer tok"
+
+
+# --- what fails unexpectedly is kept too ------------------------------------------------------
+
+@pytest.mark.django_db
+def test_an_event_that_fails_unexpectedly_is_kept_as_a_rejection_and_the_others_go_on(use_consumers, monkeypatch):
+    """Not the event's known faults (those are MalformedEvent, Skipped, Rejected) but a bug of
+    ours: the event is recorded with the kind of error, never lost silently, and the batch goes on."""
+    from openedx_xapi.models import Rejection
+    from openedx_xapi.router import tasks
+    use_consumers({"name": "lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}})
+    documents_for = tasks.documents_for
+
+    def sometimes_broken(event, protocol, ctx):
+        if event.user_id == 2:
+            raise KeyError("a bug")
+        return documents_for(event, protocol, ctx)
+    monkeypatch.setattr(tasks, "documents_for", sometimes_broken)
+
+    outbox = tasks.prepare([(enrollment_event(user_id=1), ["lrs"]), (enrollment_event(user_id=2), ["lrs"]),
+                            (enrollment_event(user_id=3), ["lrs"])])
+
+    assert len(outbox["lrs"][0]) == 2
+    [rejection] = Rejection.objects.all()
+    assert (rejection.stage, rejection.user_id, rejection.event_name) == \
+        ("untranslatable", 2, "edx.course.enrollment.activated")
+    assert rejection.reason == "could not be routed (KeyError)"

@@ -77,16 +77,27 @@ def prepare(items):
                 record_rejection("malformed", str(error), document=payload)
                 continue
             parsed.append((event, payload, item[1], item[2] if len(item) > 2 else None))
-        except Exception:  # pylint: disable=broad-except
+        except Exception as error:  # pylint: disable=broad-except
+            # A reader's bug, not the event's fault alone: kept for an operator all the same.
             log.exception("openedx_xapi: could not read an event")
+            record_rejection("malformed", f"could not be read ({type(error).__name__})", document=_payload_of(item))
     _prefetch_actor_ids(parsed)
     for event, payload, consumer_names, emitted_at in parsed:
         try:
             route_one(event, payload, consumer_names, outbox, emitted_at)
-        except Exception:  # pylint: disable=broad-except
-            # One bad event never costs the others in the batch.
+        except Exception as error:  # pylint: disable=broad-except
+            # One bad event never costs the others in the batch, and is kept for an operator.
             log.exception("openedx_xapi: could not route an event")
+            record_rejection("untranslatable", f"could not be routed ({type(error).__name__})",
+                             event_name=event.name, document=payload, user_id=event.user_id)
     return outbox
+
+
+def _payload_of(item):
+    try:
+        return item[0]
+    except Exception:  # pylint: disable=broad-except
+        return repr(item)[:10_000]
 
 
 def send_outbox(outbox):
