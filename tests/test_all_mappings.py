@@ -19,7 +19,7 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from openedx_xapi.events import MalformedEvent, parse_event
 from openedx_xapi.identity import HmacActorIds, UnknownLearner
-from openedx_xapi.pipeline import Rejected, Skipped, documents_for
+from openedx_xapi.pipeline import documents_for
 from openedx_xapi.translator import TranslationContext, TranslationError, mapped_events, translate
 from openedx_xapi.translator.registry import sample_for
 from openedx_xapi.validator import validate
@@ -107,16 +107,9 @@ def hostile_variants(draw, name):
 def _outcome(raw, protocol, ctx):
     """What the translator itself makes of ``raw``: its documents, or a refusal with a reason.
 
-    For xAPI the translator is called directly, not through ``documents_for``: that one also
-    turns an unexpected exception or an invalid document into a rejection (the safety net in
-    front of the router), which would hide a mapping's bug from this test. (Caliper still goes
-    through the safety net: see the Caliper audit, issue 4.)"""
-    if protocol == "caliper":
-        try:
-            return "documents", documents_for(parse_event(raw), protocol, ctx)
-        except (MalformedEvent, Rejected, Skipped) as reason:
-            assert str(reason), "a rejection must say why"
-            return "refused", None
+    The translator is called directly, not through ``documents_for``: that one also turns an
+    unexpected exception or an invalid document into a rejection (the safety net in front of
+    the router), which would hide a mapping's bug from this test."""
     try:
         event = parse_event(raw)
     except MalformedEvent as reason:

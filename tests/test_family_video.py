@@ -167,6 +167,16 @@ def test_loaded_has_no_playhead(ctx):
     assert "target" not in caliper(video.SAMPLES["load_video"], ctx)
 
 
+def test_a_playhead_past_any_videos_length_is_left_out_not_sent_empty(ctx):
+    """More than ten years in: junk from a broken player. The event still goes, without it."""
+    raw = copy.deepcopy(video.SAMPLES["pause_video"])
+    raw["data"] = {**raw["data"], "currentTime": 315360001}
+    assert "target" not in caliper(raw, ctx)
+    seek = copy.deepcopy(video.SAMPLES["seek_video"])
+    seek["data"] = {**seek["data"], "new_time": 315360001}
+    assert "extensions" not in caliper(seek, ctx).get("target", {})
+
+
 def test_the_playhead_spelled_current_time(ctx):
     statement = xapi(video.SAMPLES["show_transcript"], ctx)
     assert result_ext(statement) == {EXT + "time": 16.634, EXT + "cc-enabled": True}

@@ -325,12 +325,13 @@ def _media_location(where, changes_to=None):
     def location(event, ctx):
         time = where(event, ctx)
         iri = _object_iri(event, ctx)
-        if time is None or iri is None:
+        current = duration(time)  # None too for a playhead past any video's length (junk)
+        if current is None or iri is None:
             return None
-        target = {"id": f"{iri}#t={_seconds_text(time)}", "type": "MediaLocation", "currentTime": duration(time)}
-        moved_to = changes_to(event, ctx) if changes_to else None
+        target = {"id": f"{iri}#t={_seconds_text(time)}", "type": "MediaLocation", "currentTime": current}
+        moved_to = duration(changes_to(event, ctx)) if changes_to else None
         if moved_to is not None:
-            target["extensions"] = {"newTime": duration(moved_to)}
+            target["extensions"] = {"newTime": moved_to}
         return target
     return location
 
