@@ -81,6 +81,19 @@ def test_system_check_reports_bad_and_duplicate_declarations(settings):
     assert check_settings() == []
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("LMS_ROOT_URL", "lms.example.com", "must be an absolute URL"),
+    ("CALIPER_SENSOR_ID", "openedx sensor", "must be an absolute IRI"),
+    ("HANDOFF", "kafka", "must be one of auto, stream, celery, event_bus"),
+])
+def test_system_check_reports_options_that_would_spoil_every_event(settings, option, value, message):
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "CONSUMERS": [LRS]}
+    assert check_settings() == []
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, option: value}
+    [error] = check_settings()
+    assert message in error.msg and option in error.msg
+
+
 def test_bad_declarations_are_left_out_and_logged(use_consumers, caplog, db):
     use_consumers(LRS, {**CALIPER, "protocol": "smtp"})
     assert [c.name for c in consumers.get_consumers()] == ["lrs"]

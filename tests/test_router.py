@@ -494,6 +494,25 @@ def test_a_conflict_in_a_batch_does_not_lose_the_others(ralph, ctx, use_consumer
     assert not DeadLetter.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("protocol, posts", [("caliper", 1), ("xapi", 7)])
+def test_a_caliper_422_refuses_the_whole_envelope_so_it_is_not_bisected(serve, ctx, use_consumers, protocol, posts):
+    """For a Caliper endpoint 422 means "this dataVersion is not supported": every half would be
+    refused alike, so the batch is dead-lettered after one request. (An xAPI LRS's 422 may be
+    about one statement: the batch is halved until the refused one is found.)"""
+    from openedx_xapi.router.delivery import attempt
+    server = serve(Reply(422, b"unsupported dataVersion"))
+    auth = {"type": "bearer", "token": "tok"} if protocol == "caliper" else {"type": "basic", "username": "u",
+                                                                             "password": "p"}
+    use_consumers({"name": "picky", "protocol": protocol, "url": server.root + "/endpoint/", "auth": auth})
+    documents = [translate(parse_event(enrollment_event(user_id=n)), protocol, ctx)[0] for n in (1, 2, 3, 4)]
+
+    assert attempt("picky", documents, [1, 2, 3, 4]) == []
+
+    assert len(server.posts()) == posts
+    assert sum(len(letter.documents) for letter in DeadLetter.objects.all()) == 4
+
+
 # --- probes: is a consumer whose circuit is open back? ---------------------------------------
 
 @pytest.mark.parametrize("reply, up", [

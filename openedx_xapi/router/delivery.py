@@ -36,7 +36,10 @@ from openedx_xapi.router import client, status
 
 log = logging.getLogger(__name__)
 
-_SPLIT_ON = frozenset((400, 409, 413, 422))
+# Answers that may be about one document of a batch: the halves are sent apart, so that only
+# the refused documents are dead-lettered. Not a Caliper 422 ("dataVersion not supported"):
+# every half would be refused the same way.
+_SPLIT_ON = {"xapi": frozenset((400, 409, 413, 422)), "caliper": frozenset((400, 409, 413))}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def attempt(consumer_name, documents, user_ids, attempts=0, first_error=None, em
                     "fix them, resume it in the admin, then replay its dead letters")
         return []
     outcome = client.send(consumer, documents)
-    if outcome.status in _SPLIT_ON and len(documents) > 1:
+    if outcome.status in _SPLIT_ON.get(consumer.protocol, ()) and len(documents) > 1:
         middle = len(documents) // 2
         return (attempt(consumer_name, documents[:middle], user_ids[:middle], attempts, first_error, emitted_at)
                 + attempt(consumer_name, documents[middle:], user_ids[middle:], attempts, first_error, emitted_at))
