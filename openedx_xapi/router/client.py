@@ -84,7 +84,8 @@ def send(consumer, documents):
         # since statement ids are deterministic.
         return Outcome(False, retry=True, reason=f"connection failed: {type(error).__name__}")
     except requests.RequestException as error:
-        return Outcome(False, retry=False, reason=f"request failed: {type(error).__name__}: {error}")
+        # Only the kind: the text of some (InvalidHeader) quotes a header, credentials included.
+        return Outcome(False, retry=False, reason=f"request failed: {type(error).__name__}")
     return outcome_of(response)
 
 
