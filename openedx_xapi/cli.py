@@ -6,12 +6,13 @@
     openedx-xapi docs [--output DIR] [--check]
     openedx-xapi replay (--consumer NAME | --url URL | --output DIR | --dry-run) [options] [SOURCE ...]
 
-Input is one JSON document per line, from files, ``.gz`` files or standard input
-(``-`` or no file): Open edX events in the event-tracking shape or as tracking-log
-lines (with or without the logger's prefix) for ``translate``, statements or Caliper
-events for ``validate``. Output is one JSON document per line on standard output;
-each bad line is reported on standard error with its file and line number, and the
-run ends with a summary there.
+Input is one JSON document per line (NDJSON, or a tracking log), from files, ``.gz``
+files or standard input (``-`` or no file): Open edX events in the event-tracking shape
+or as tracking-log lines (with or without the logger's prefix) for ``translate``,
+statements, Caliper events or Caliper envelopes for ``validate``. A file holding one
+pretty-printed JSON document, or a JSON array of them, is read as such. Output is one
+JSON document per line on standard output; each bad line is reported on standard error
+with its file and line number, and the run ends with a summary there.
 
 Exit status: 0 when no line was rejected, 1 when any was, 2 on a usage error.
 
@@ -23,6 +24,7 @@ interrupted.
 """
 import argparse
 import gzip
+import itertools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from openedx_xapi.pipeline import Rejected, Skipped, documents_for
 from openedx_xapi.translator import PROTOCOLS, TranslationContext, mapped_events
 from openedx_xapi.translator.vocabulary import XAPI_VERSIONS
 from openedx_xapi.validator import validate
+from openedx_xapi.validator.caliper import load_and_validate
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -74,7 +77,7 @@ def build_parser():
                            help="also translate guests' events, with a session-scoped anonymous actor")
     translate.add_argument("files", nargs="*", metavar="FILE", help="input files (.gz accepted; - for stdin)")
 
-    check = commands.add_parser("validate", help="validate xAPI statements or Caliper events (NDJSON)")
+    check = commands.add_parser("validate", help="validate xAPI statements, or Caliper events and envelopes")
     check.add_argument("--as", dest="protocol", choices=PROTOCOLS, required=True)
     check.add_argument("--xapi-version", choices=XAPI_VERSIONS, default="1.0.3")
     check.add_argument("files", nargs="*", metavar="FILE")
@@ -175,13 +178,17 @@ def run_replay(args, stdin, stderr):
 
 def run_validate(args, stdin, stdout, stderr):
     summary = Summary()
-    for where, line in read_lines(args.files, stdin, on_unreadable=lambda: summary.add("invalid"), stderr=stderr):
-        try:
-            document = orjson.loads(line)
-        except orjson.JSONDecodeError as error:
-            problems = [f"invalid JSON: {error}"]
+    for where, item in read_lines(args.files, stdin, on_unreadable=lambda: summary.add("invalid"), stderr=stderr):
+        if args.protocol == "caliper":
+            # An envelope, an event or an entity, told apart by its shape.
+            problems = load_and_validate(item if isinstance(item, (bytes, str)) else orjson.dumps(item))
         else:
-            problems = validate(document, args.protocol, args.xapi_version)
+            try:
+                document = orjson.loads(item) if isinstance(item, (bytes, str)) else item
+            except orjson.JSONDecodeError as error:
+                problems = [f"invalid JSON: {error}"]
+            else:
+                problems = validate(document, args.protocol, args.xapi_version)
         if problems:
             summary.add("invalid")
             print(f"{where}: invalid: " + "; ".join(problems), file=stderr)
@@ -217,7 +224,9 @@ def run_docs(args, stderr):
 
 
 def read_lines(files, stdin, on_unreadable, stderr):
-    """(``file:line``, text) for every non-blank line of the inputs, in order.
+    """(``file:line``, item) for every non-blank line of the inputs, in order: the line's
+    bytes, or, for a file holding one pretty-printed JSON document (or an array of them),
+    each document already read.
 
     Names that are not files are a usage error, found before anything is read. A file
     that cannot be read to its end (not really gzip, truncated, no permission) is
@@ -234,15 +243,67 @@ def read_lines(files, stdin, on_unreadable, stderr):
             raise UsageError(f"no such file: {path}")
     for path in files:
         label = "<stdin>" if path == "-" else path
-        number = 0
+        where = [f"{label}:1"]
         try:
             with _open(path, stdin) as stream:
-                for number, raw in enumerate(stream, start=1):
-                    if raw.strip():
-                        yield f"{label}:{number}", raw
+                for item in _items(stream, label):
+                    where[0] = item[0]
+                    yield item
         except (OSError, EOFError) as error:
             on_unreadable()
-            print(f"{label}:{number + 1}: could not read the file further: {error}", file=stderr)
+            print(f"{where[0]}: could not read the file further: {error}", file=stderr)
+
+
+# A file whose first line is not JSON by itself, but which starts like a JSON document, is
+# read whole to see whether it is one document (or an array of them); up to this size
+# (larger: line by line, as a log whose first line was cut short).
+WHOLE_DOCUMENT_LIMIT = 64 * 1024 * 1024
+
+
+def _items(stream, label):
+    first = True
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        if first and raw.lstrip()[:1] in (b"{", b"[") and not _is_json(raw):
+            rest = stream.read(WHOLE_DOCUMENT_LIMIT)
+            whole = _json_or_none(raw + rest) if len(rest) < WHOLE_DOCUMENT_LIMIT else None
+            if isinstance(whole, list):
+                for index, document in enumerate(whole, start=1):
+                    yield f"{label}: item {index}", document
+                return
+            if isinstance(whole, dict):
+                yield f"{label}", whole
+                return
+            consumed = raw + rest
+            if len(rest) < WHOLE_DOCUMENT_LIMIT and not any(map(_is_json, consumed.split(b"\n"))):
+                yield f"{label}", consumed  # one broken document: one error, not one per line
+                return
+            # Not one document: the lines as they are, then the rest of the stream.
+            if len(rest) == WHOLE_DOCUMENT_LIMIT:
+                consumed += stream.readline()  # the end of the line the read stopped in
+            pieces = consumed.split(b"\n")
+            if not pieces[-1]:
+                pieces.pop()  # consumed ends with its line's newline
+            line_number = number
+            for line in itertools.chain(pieces, stream):
+                if line.strip():
+                    yield f"{label}:{line_number}", line
+                line_number += 1
+            return
+        first = False
+        yield f"{label}:{number}", raw
+
+
+def _is_json(raw):
+    return _json_or_none(raw) is not None
+
+
+def _json_or_none(raw):
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 class _Unclosed:

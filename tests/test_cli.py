@@ -255,3 +255,54 @@ def test_guests_are_skipped_unless_asked_for():
     assert lines[0]["actor"] == lines[1]["actor"] != lines[2]["actor"]
     assert "guest-session-1" not in json.dumps(lines)
     assert all(validate_statement(s) == [] for s in lines)
+
+
+# --- whole JSON documents, as ERB's corpus and the 1EdTech fixtures are written -------------
+
+def test_a_pretty_printed_event_file_is_one_event(tmp_path):
+    source = tmp_path / "event.json"
+    source.write_text(json.dumps(enrollment_event(), indent=4))
+    code, lines, err = run(["translate", "--to", "xapi", *ARGS, str(source)])
+    assert code == 0, err
+    assert len(lines) == 1 and validate_statement(lines[0]) == []
+
+
+def test_a_json_array_file_is_its_events_each_reported_by_position(tmp_path):
+    source = tmp_path / "events.json"
+    source.write_text(json.dumps([enrollment_event(), {"name": "x", "data": {}}, enrollment_event(user_id=4)],
+                                 indent=2))
+    code, lines, err = run(["translate", "--to", "caliper", *ARGS, str(source)])
+    assert code == 1
+    assert len(lines) == 2 and all(validate_event(e) == [] for e in lines)
+    assert f"{source}: item 2: rejected: malformed event: missing timestamp" in err
+
+
+def test_a_log_whose_first_line_is_cut_short_is_still_read_line_by_line(tmp_path):
+    source = tmp_path / "tracking.log"
+    good = json.dumps(enrollment_event())
+    source.write_text(good[:40] + "\n" + good + "\n\n" + json.dumps(enrollment_event(user_id=5)) + "\n")
+    code, lines, err = run(["translate", "--to", "xapi", *ARGS, str(source)])
+    assert code == 1 and len(lines) == 2
+    assert f"{source}:1: rejected: malformed event: invalid JSON" in err
+    assert "translated: 2, skipped as unmapped: 0, skipped as guest: 0, rejected: 1" in err
+
+
+def test_a_broken_pretty_printed_document_is_one_error(tmp_path):
+    source = tmp_path / "broken.json"
+    source.write_text(json.dumps(enrollment_event(), indent=4)[:-3])
+    code, _, err = run(["validate", "--as", "xapi", str(source)])
+    assert code == 1
+    assert "valid: 0, invalid: 1" in err
+
+
+def test_validate_as_caliper_takes_events_envelopes_and_pretty_printed_files(tmp_path):
+    event = run(["translate", "--to", "caliper", *ARGS], ndjson(enrollment_event()))[1][0]
+    envelope = {"sensor": "http://localhost:18000/caliper/sensor", "sendTime": "2024-01-02T03:04:05.678Z",
+                "dataVersion": "http://purl.imsglobal.org/ctx/caliper/v1p2", "data": [event]}
+    pretty = tmp_path / "envelope.json"
+    pretty.write_text(json.dumps(envelope, indent=2))
+    bad_envelope = dict(envelope, sendTime="yesterday")
+    code, _, err = run(["validate", "--as", "caliper", "-", str(pretty)], ndjson(event, envelope, bad_envelope))
+    assert code == 1
+    assert "<stdin>:3: invalid: sendTime" in err
+    assert "valid: 3, invalid: 1" in err
