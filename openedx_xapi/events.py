@@ -72,6 +72,8 @@ def parse_event(raw):
 
 def _load_json_line(line):
     line = line.strip()
+    if line.startswith("[") and _is_json_array(line):  # rather than a logger's prefix in brackets
+        raise MalformedEvent("an event must be a JSON object, not an array (one event per line)")
     start = line.find("{")
     if start < 0:
         raise MalformedEvent("no JSON object on the line")
@@ -79,6 +81,13 @@ def _load_json_line(line):
         return orjson.loads(line[start:])
     except orjson.JSONDecodeError as error:
         raise MalformedEvent(f"invalid JSON: {error}") from None
+
+
+def _is_json_array(line):
+    try:
+        return isinstance(orjson.loads(line), list)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _from_tracker(raw):
