@@ -74,7 +74,7 @@ def test_other_timezones_are_converted_to_utc():
     ("{broken", "invalid JSON"),
     ("[1, 2]", "not an array"),
     ('[{"name": "a"}]', "not an array"),
-    ('[tracking] {"name": "a"}', "missing timestamp"),  # a prefix in brackets is a prefix
+    ('[tracking] {"name": "a", "data": {}}', "missing timestamp"),  # a prefix in brackets is a prefix
     (42, "must be a JSON object"),
     ({"timestamp": "2020-01-01T00:00:00Z", "data": {}}, "missing event name"),
     ({"name": "", "timestamp": "2020-01-01T00:00:00Z", "data": {}}, "missing event name"),
