@@ -82,7 +82,7 @@ def grade_event():
         "endedAtTime": "2020-07-15T06:36:01.000Z",
         "duration": "PT6M1S",
     }
-    return frame(
+    event = frame(
         "a50ca17f-5971-47bb-8fca-4e6e6879001d", "GradeEvent", "GradingProfile", "Graded", attempt,
         generated={"id": f"{attempt['id']}/score", "type": "Score", "attempt": copy.deepcopy(attempt),
                    "maxScore": 2.0, "scoreGiven": 1.0, "scoredBy": LMS,
@@ -91,6 +91,22 @@ def grade_event():
         membership={"id": f"{COURSE}/members/0b7bd3c8", "type": "Membership", "member": USER,
                     "organization": COURSE, "roles": ["Learner"], "status": "Active"},
     )
+    # Auto-graded: the LMS is the actor (Grading Profile), the learner the Attempt's assignee.
+    event["actor"] = {"id": LMS, "type": "SoftwareApplication"}
+    return event
+
+
+def course_grade_event():
+    """A course grade: the Attempt's assignable is the course's root block (the course itself
+    is a CourseOffering, an Organization, which cannot be assigned)."""
+    event = grade_event()
+    event["object"]["assignable"] = {
+        "id": f"{LMS}/xblock/block-v1:edX+DemoX+Demo_Course+type@course+block@course",
+        "type": "AssignableDigitalResource"}
+    del event["object"]["count"]
+    event["generated"]["attempt"] = event["object"]["id"]
+    event["generated"].update(scoreGiven=0.75, maxScore=1.0)
+    return event
 
 
 def media_event():
@@ -119,6 +135,7 @@ VALID_EVENTS = {
     "enrollment-deactivated": enrollment("Deactivated"),
     "enrollment-mode-changed": enrollment("Modified", mode="verified"),
     "grade": grade_event(),
+    "course-grade": course_grade_event(),
     "media-paused": media_event(),
     "navigation": navigation_event(),
 }
@@ -142,8 +159,13 @@ def test_context_list_containing_caliper_is_valid():
 
 
 def test_auto_grader_and_teacher_may_both_grade():
+    """Grading Profile: the actor is an "Agent or subtype": the SoftwareApplication when it is
+    auto-graded, a Person otherwise (teachers and peers grade too: not refused)."""
     event = grade_event()
+    assert event["actor"]["type"] == "SoftwareApplication" and validate_event(event) == []
     event["actor"] = {"id": f"{LMS}/user/staff", "type": "Person"}
+    assert validate_event(event) == []
+    event["actor"] = LMS  # an IRI alone, as 1EdTech's caliperEventGradeGraded names its autograder
     assert validate_event(event) == []
 
 
@@ -247,6 +269,8 @@ MUTATIONS = [
     ("action is a string", E, put(("action",), ["Activated"]), "action"),
     ("actor required", E, drop("actor"), "actor"),
     ("actor of Event is an Agent", E, put(("actor",), {"id": USER, "type": "Document"}), "actor.type"),
+    ("actor of GradeEvent is an Agent", G, put(("actor",), {"id": PROBLEM, "type": "AssessmentItem"}),
+     "actor.type"),
     ("actor is a Person where the table says so", N,
      put(("actor",), {"id": LMS, "type": "SoftwareApplication"}), "actor.type"),
     ("actor IRI is an IRI", E, put(("actor",), "Jane Doe"), "actor"),
