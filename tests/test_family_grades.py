@@ -11,13 +11,19 @@ import json
 from pathlib import Path
 
 import pytest
+from opaque_keys.edx.keys import CourseKey
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from openedx_xapi.events import parse_event
+from openedx_xapi.identity import HmacActorIds
 from openedx_xapi.pipeline import Rejected, documents_for
 from openedx_xapi.translator import vocabulary as v
+from openedx_xapi.translator.caliper import LMS as LMS_ACTOR
+from openedx_xapi.translator.caliper import CaliperMapping
+from openedx_xapi.translator.context import TranslationContext
 from openedx_xapi.translator.families import certificates, completion, enrollment, exams, grades
-from openedx_xapi.translator.registry import mapping_for
+from openedx_xapi.translator.mapping import Field, const
+from openedx_xapi.translator.registry import mapped_events, mapping_for, sample_for
 
 from .conftest import COURSE, FIXTURES, LMS
 
@@ -162,7 +168,7 @@ def test_problem_score_and_success(ctx):
 def test_problem_graded_in_caliper(ctx):
     event = one(grades.SAMPLES["edx.grades.problem.submitted"], "caliper", ctx)
     attempt, score = event["object"], event["generated"]
-    assert attempt["assignee"] == event["actor"]
+    assert attempt["assignee"] == the_learner(ctx)
     assert attempt["assignable"] == {"id": f"{LMS}/xblock/{PROBLEM}", "type": "AssessmentItem"}
     assert attempt["id"].startswith("urn:uuid:")
     assert score["type"] == "Score" and score["attempt"] == attempt["id"]
@@ -217,7 +223,7 @@ def test_course_grade_with_its_letter(ctx):
         "extensions": {v.EXT_GRADE_CLASSIFICATION: "Pass"}}
     assert "contextActivities" not in statement["context"]  # the course is the object
     event = one(grades.SAMPLES["edx.grades.course.grade_calculated"], "caliper", ctx)
-    assert "assignable" not in event["object"]  # a CourseOffering cannot be assigned in Caliper
+    assert event["object"]["assignable"] == {"id": ROOT_BLOCK, "type": "AssignableDigitalResource"}
     assert event["generated"]["extensions"] == {"letterGrade": "Pass"}
     assert (event["generated"]["scoreGiven"], event["generated"]["maxScore"]) == (0.75, 1.0)
 
@@ -239,6 +245,127 @@ def test_passing_and_failing_the_course(name, passed, ctx):
     # the same attempt as the course's grades
     course_grade = one(grades.SAMPLES["edx.grades.course.grade_calculated"], "caliper", ctx)
     assert event["object"]["id"] == course_grade["object"]["id"]
+    assert event["object"]["assignable"] == course_grade["object"]["assignable"]
+
+
+# --- who grades: the Caliper Grading Profile ------------------------------------------
+#
+# Certification guide, Grading Profile, Other Requirements: "For auto-graded scenarios the
+# SoftwareApplication MUST be specified as the actor. Otherwise, a Person MUST be specified".
+
+LMS_APPLICATION = {"id": LMS, "type": "SoftwareApplication"}
+# The course's root block, as the xAPI side names blocks (<LMS>/xblock/<usage key>).
+ROOT_BLOCK = f"{LMS}/xblock/block-v1:edX+DemoX+Demo_Course+type@course+block@course"
+COURSE_GRADES = ("edx.grades.course.grade_calculated", "edx.course.grade.passed.first_time",
+                 "edx.course.grade.now_passed", "edx.course.grade.now_failed")
+# Every GradeEvent we send, and who grades in it.
+GRADED_BY = {
+    **dict.fromkeys(grades.SAMPLES, "SoftwareApplication"),
+    "problem_check": "SoftwareApplication",     # from the server: the LMS checked the answers
+    "problem_rescore": "SoftwareApplication",   # staff ask, the LMS grades again
+    "openassessmentblock.self_assess": "Person",
+    "openassessmentblock.peer_assess": "Person",
+    "openassessmentblock.staff_assess": "Person",
+}
+
+
+def the_learner(ctx, user_id=12):
+    """The samples' learner as Caliper names them where they act themselves (asking to upgrade)."""
+    raw = copy.deepcopy(enrollment.SAMPLES["edx.course.enrollment.upgrade_clicked"])
+    raw["context"]["user_id"] = raw["data"]["user_id"] = user_id
+    event = one(raw, "caliper", ctx)
+    assert event["actor"]["type"] == "Person"
+    return event["actor"]
+
+
+def test_every_grade_event_has_the_grader_as_actor(ctx):
+    """Each mapped event whose sample gives a GradeEvent: the LMS where it grades, a Person
+    where people do (ORA's assessments). A new GradeEvent must be added here, and decided."""
+    found = {}
+    for name in mapped_events("caliper"):
+        sample = sample_for(name)
+        for event in translated(sample, "caliper", ctx) if sample else ():
+            if event["type"] == "GradeEvent":
+                found[name] = event["actor"]["type"]
+    assert found == GRADED_BY
+
+
+@pytest.mark.parametrize("name", sorted(grades.SAMPLES))
+def test_the_lms_is_the_actor_and_the_learner_the_assignee(name, ctx):
+    event = one(grades.SAMPLES[name], "caliper", ctx)
+    assert event["profile"] == "GradingProfile"
+    assert event["actor"] == LMS_APPLICATION == event["edApp"]
+    if "generated" in event:
+        assert event["generated"]["scoredBy"] == LMS_APPLICATION
+    assert event["object"]["assignee"] == the_learner(ctx)
+    other = copy.deepcopy(grades.SAMPLES[name])
+    other["context"]["user_id"] = other["data"]["user_id"] = 13
+    event_13 = one(other, "caliper", ctx)
+    assert event_13["actor"] == LMS_APPLICATION
+    assert event_13["object"]["assignee"] == the_learner(ctx, 13) != event["object"]["assignee"]
+
+
+@pytest.mark.parametrize("identity, secret, pii", [("anonymous", "", ()), ("hmac", "one-secret", ()),
+                                                   ("hmac", "another-secret", ()),
+                                                   ("username", "", ("username",))])
+def test_the_assignee_is_named_as_the_consumers_identity_names_the_actor(identity, secret, pii):
+    """The learner moved from actor to assignee keeps the consumer's identity: anonymous where
+    the actor was anonymous, the username only for a consumer whose identity is the username."""
+    ctx = TranslationContext(lms_root_url=LMS, actor_ids=HmacActorIds("test-secret"), identity=identity,
+                             identity_secret=secret, pii=frozenset(pii))
+    learner = the_learner(ctx)
+    for name in sorted(grades.SAMPLES):
+        event = one(grades.SAMPLES[name], "caliper", ctx)
+        assert event["actor"] == LMS_APPLICATION
+        assert event["object"]["assignee"] == learner, name
+        assert ("learner12" in json.dumps(event["object"])) == (identity == "username"), name
+
+
+def test_the_assignee_differs_per_identity_setting():
+    assignees = set()
+    for identity, secret, pii in [("anonymous", "", ()), ("hmac", "one-secret", ()),
+                                  ("hmac", "another-secret", ()), ("username", "", ("username",))]:
+        ctx = TranslationContext(lms_root_url=LMS, actor_ids=HmacActorIds("test-secret"), identity=identity,
+                                 identity_secret=secret, pii=frozenset(pii))
+        event = one(grades.SAMPLES["edx.grades.problem.submitted"], "caliper", ctx)
+        assignees.add(event["object"]["assignee"]["id"])
+    assert len(assignees) == 4
+
+
+@pytest.mark.parametrize("name", COURSE_GRADES)
+def test_a_course_grade_is_an_attempt_at_the_courses_root_block(name, ctx):
+    event = one(grades.SAMPLES[name], "caliper", ctx)
+    assert event["object"]["assignable"] == {"id": ROOT_BLOCK, "type": "AssignableDigitalResource"}
+    assert event["group"] == {"id": COURSE_IRI, "type": "CourseOffering"}  # the course stays the group
+
+
+@pytest.mark.parametrize("course_id, root", [
+    ("course-v1:edX+DemoX+Demo_Course", "course"),
+    ("ccx-v1:edX+DemoX+Demo_Course+ccx@3", "course"),
+    ("MITx/6.00x/2013_Spring", "2013_Spring"),  # an old course: its root block is named after the run
+])
+def test_the_root_block_is_the_one_opaque_keys_names(course_id, root, ctx):
+    raw = copy.deepcopy(grades.SAMPLES["edx.grades.course.grade_calculated"])
+    raw["context"]["course_id"] = raw["data"]["course_id"] = course_id
+    usage_key = CourseKey.from_string(course_id).make_usage_key("course", root)
+    event = one(raw, "caliper", ctx)
+    assert event["object"]["assignable"]["id"] == f"{LMS}/xblock/{usage_key}"
+
+
+def test_a_course_key_of_no_known_form_gives_no_assignable(ctx):
+    raw = copy.deepcopy(grades.SAMPLES["edx.course.grade.now_passed"])
+    raw["context"]["course_id"] = raw["data"]["course_id"] = "course-v1:no-plus-signs"
+    event = one(raw, "caliper", ctx)  # still a valid event
+    assert "assignable" not in event["object"] and event["object"]["assignee"] == the_learner(ctx)
+
+
+def test_the_lms_as_actor_must_keep_the_learner_as_assignee():
+    with pytest.raises(ValueError, match="object.assignee"):
+        CaliperMapping(event="x", type="GradeEvent", action="Graded", profile="GradingProfile",
+                       fields=(Field("object.type", const("Attempt")),), actor=LMS_ACTOR)
+    with pytest.raises(ValueError, match="actor"):
+        CaliperMapping(event="x", type="GradeEvent", action="Graded", profile="GradingProfile",
+                       fields=(), actor="teacher")
 
 
 # --- completion -----------------------------------------------------------------------

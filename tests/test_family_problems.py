@@ -171,9 +171,17 @@ def test_old_style_course_ids_and_usage_keys(ctx):
     assert questions[0]["object"]["id"] == f"{LMS}/xblock/i4x://MITx/6.00x/problem/i4x-MITx-6_00x-problem-L15_Problem_2_2_1"
 
 
+def the_learner(ctx):
+    """The sample learner as Caliper names them where they act: the actor of an event the LMS
+    did not grade (a refused check, by the same learner)."""
+    (refused,) = translate(sample_for("problem_check_fail"), "caliper", ctx)
+    assert refused["actor"]["type"] == "Person"
+    return refused["actor"]
+
+
 def test_a_graded_check_is_a_caliper_grade_event_on_the_learners_attempt(ctx):
     (event,) = translate(sample_for("problem_check"), "caliper", ctx)
-    learner = event["actor"]["id"]
+    learner = the_learner(ctx)["id"]
     attempt = event["object"]
     assert attempt["id"].startswith("urn:uuid:")
     assert attempt["assignee"] == {"id": learner, "type": "Person"}
@@ -190,6 +198,23 @@ def test_a_graded_check_is_a_caliper_grade_event_on_the_learners_attempt(ctx):
     assert attempt["id"] == f"urn:uuid:{uuid.uuid5(ATTEMPT_NAMESPACE, learner + ' ' + PROBLEM)}"
     (rescored,) = translate(sample_for("problem_rescore"), "caliper", ctx)
     assert rescored["object"]["id"] == attempt["id"]
+
+
+@pytest.mark.parametrize("name", ["problem_check", "problem_rescore"])
+def test_the_lms_grades_and_the_learner_is_the_assignee(name, ctx):
+    """Grading Profile, Other Requirements: "For auto-graded scenarios the SoftwareApplication
+    MUST be specified as the actor" (1EdTech's caliperEventGradeGraded fixture does so)."""
+    (event,) = translate(sample_for(name), "caliper", ctx)
+    lms = {"id": LMS, "type": "SoftwareApplication"}
+    assert event["actor"] == lms == event["edApp"] == event["generated"]["scoredBy"]
+    assert event["object"]["assignee"] == the_learner(ctx)
+    assert "learner12" not in json.dumps(event)  # the assignee is as anonymous as the actor was
+
+
+def test_a_rescore_that_failed_graded_nothing_and_stays_the_learners(ctx):
+    (event,) = translate(sample_for("problem_rescore_fail"), "caliper", ctx)
+    assert (event["type"], event["profile"]) == ("Event", "GeneralProfile")
+    assert event["actor"] == the_learner(ctx)
 
 
 # --- problem_check from the browser -------------------------------------------------

@@ -16,15 +16,23 @@ ratio), ``result.success`` says whether every point was earned (ERB's rule) or w
 the course is passed. A score the event cannot give (no points possible, earned points
 out of range, junk) is left out rather than made up.
 
-Caliper (Grading Profile): the object is the learner's ``Attempt`` at the problem,
-subsection or course: a stable ``urn:uuid`` per learner and graded thing, the learner as
-``assignee``, the problem or subsection as ``assignable`` (a course is an Organization in
-Caliper, not a resource that can be assigned, so it is the event's ``group`` only). The
-``generated`` ``Score`` (scoreGiven/maxScore, scored by the LMS) is there when the event
-gives one.
+Caliper (Grading Profile): every one of these grades is computed by the LMS, so the
+actor is the LMS as a ``SoftwareApplication`` (the profile's rule for auto-graded
+scenarios, as in 1EdTech's caliperEventGradeGraded fixture) and the learner, named as the
+consumer's identity says, is the Attempt's ``assignee``. The object is the learner's
+``Attempt`` at the problem, subsection or course: a stable ``urn:uuid`` per learner and
+graded thing, with what was graded as ``assignable``: the problem (AssessmentItem), the
+subsection (Assessment) or, for a course grade, the course's root block
+``<LMS>/xblock/block-v1:<org>+<course>+<run>+type@course+block@course`` as an
+``AssignableDigitalResource`` (the course itself, a CourseOffering, is an Organization in
+Caliper and cannot be assigned; it stays the event's ``group``). The ``generated``
+``Score`` (scoreGiven/maxScore, scored by the LMS) is there when the event gives one; the
+passed/failed events give none and say it in the Attempt's ``extensions.passed``.
 """
+import re
+
 from openedx_xapi.translator import vocabulary as v
-from openedx_xapi.translator.caliper import CaliperMapping
+from openedx_xapi.translator.caliper import LMS, CaliperMapping, lms_application
 from openedx_xapi.translator.common import (
     attempt_urn,
     block_iri,
@@ -42,13 +50,25 @@ from openedx_xapi.translator.xapi import XapiMapping
 
 FAMILY = "grades"
 
+# The Caliper difference every auto-graded event of this family has from ERB's form.
+_CALIPER_GRADED = ("Caliper: a GradingProfile GradeEvent Graded whose actor is the LMS as a SoftwareApplication "
+                   "(the Grading Profile's rule for auto-graded scenarios) and whose object is the learner's "
+                   "Attempt, with the learner (anonymised as the actor would be) as assignee")
+
 DIFFERENCES_FROM_ERB = {
     "edx.grades.problem.submitted":
         "No result.score when weighted_possible is 0 or missing: ERB writes min = max = 0 (or divides by "
-        "null), which is not a valid xAPI score (min must be below max); result.success is left out too.",
+        "null), which is not a valid xAPI score (min must be below max); result.success is left out too. "
+        f"{_CALIPER_GRADED} and the problem as assignable, generating the Score; ERB sends an AssessmentEvent "
+        "Submitted by the learner on the problem as an Assessment, which says the learner submitted, not that "
+        "the submission was graded.",
     "edx.grades.subsection.grade_calculated":
         "No result.score when weighted_total_possible is 0: ERB writes min = max = 0, not a valid xAPI "
         "score; result.success is left out too.",
+    "edx.course.grade.passed.first_time":
+        f"{_CALIPER_GRADED} and the course's root block as assignable, extensions.passed true; ERB sends a "
+        "generic Event Completed by the learner on the CourseOffering (passing a course is not completing it, "
+        "and the Grading Profile is where a pass belongs). The xAPI statement is ERB's.",
 }
 
 
@@ -64,6 +84,31 @@ def subsection_iri(event, ctx):
 
 def the_course_iri(event, ctx):
     return course_iri(event.course_id, ctx)
+
+
+# A course key -> the usage key of the course's root block, as the modulestore names it:
+# ``course_key.make_usage_key("course", "course")``, or ``("course", run)`` for an old
+# "org/course/run" course.
+_COURSE_PART = r"[\w\-~.:]+(?:\+[\w\-~.:@]+)+"  # org+course+run[+ccx@<n>]
+ROOT_BLOCKS = (
+    (re.compile(rf"course-v1:(?P<part>{_COURSE_PART})"), "block-v1:{part}+type@course+block@course"),
+    (re.compile(rf"ccx-v1:(?P<part>{_COURSE_PART})"), "ccx-block-v1:{part}+type@course+block@course"),
+    (re.compile(r"(?P<org>[\w\-~.]+)/(?P<course>[\w\-~.]+)/(?P<run>[\w\-~.]+)"),
+     "i4x://{org}/{course}/course/{run}"),
+)
+
+
+def course_root_block(event, ctx):
+    """The IRI of the course's root block, the same ``<LMS>/xblock/<usage key>`` as any other
+    block's: what a course grade grades, in Caliper (where the course itself is an
+    Organization, which an Attempt cannot have as its ``assignable``). None for a course key
+    of no known form."""
+    course_id = text(event.course_id)
+    for pattern, usage_key in ROOT_BLOCKS if course_id else ():
+        match = pattern.fullmatch(course_id)
+        if match:
+            return block_iri(usage_key.format(**match.groupdict()), ctx)
+    return None
 
 
 # --- scores --------------------------------------------------------------------------
@@ -134,7 +179,7 @@ def caliper_score(graded_iri, get_points, extensions=None):
             return None
         score = {"id": generated_id(event, 1), "type": "Score",
                  "attempt": attempt(event, ctx), "scoreGiven": given[0], "maxScore": given[1],
-                 "scoredBy": {"id": ctx.lms_root_url, "type": "SoftwareApplication"}}
+                 "scoredBy": lms_application(ctx)}
         extra = {key: value for key, get in (extensions or {}).items()
                  if (value := get(event, ctx)) is not None}
         if extra:
@@ -143,16 +188,20 @@ def caliper_score(graded_iri, get_points, extensions=None):
     return source
 
 
-def graded_attempt(graded_iri, assignable_type=None):
-    """Caliper fields of the Attempt that was graded."""
-    fields = [
-        Field("object.id",         attempt_id(graded_iri), required=True),
+def graded_attempt(graded_iri, assignable_iri, assignable_type):
+    """Caliper fields of the Attempt that was graded: the learner's (the actor is the LMS)."""
+    return (
+        Field("object.id",         attempt_id(graded_iri),                      required=True),
         Field("object.type",       const("Attempt")),
-        Field("object.assignee",   learner),
-    ]
-    if assignable_type:
-        fields.append(Field("object.assignable", assignable(graded_iri, assignable_type)))
-    return tuple(fields)
+        Field("object.assignee",   learner,                                     required=True),
+        Field("object.assignable", assignable(assignable_iri, assignable_type)),
+    )
+
+
+def course_attempt():
+    """The learner's Attempt at the course (its id derives from the course, as before), with
+    the course's root block as what was assigned."""
+    return graded_attempt(the_course_iri, course_root_block, "AssignableDigitalResource")
 
 
 # --- the mapping tables --------------------------------------------------------------
@@ -188,20 +237,20 @@ XAPI_FIELDS = {
 
 CALIPER_FIELDS = {
     "edx.grades.problem.submitted":
-        graded_attempt(problem_iri, "AssessmentItem")
+        graded_attempt(problem_iri, problem_iri, "AssessmentItem")
         + (Field("generated", caliper_score(problem_iri, PROBLEM_POINTS)),),
     "edx.grades.subsection.grade_calculated":
-        graded_attempt(subsection_iri, "Assessment")
+        graded_attempt(subsection_iri, subsection_iri, "Assessment")
         + (Field("generated", caliper_score(subsection_iri, SUBSECTION_POINTS)),),
     "edx.grades.course.grade_calculated":
-        graded_attempt(the_course_iri)
+        course_attempt()
         + (Field("generated", caliper_score(the_course_iri, percent, {"letterGrade": letter_grade_of})),),
     "edx.course.grade.passed.first_time":
-        graded_attempt(the_course_iri) + (Field("object.extensions.passed", const(True)),),
+        course_attempt() + (Field("object.extensions.passed", const(True)),),
     "edx.course.grade.now_passed":
-        graded_attempt(the_course_iri) + (Field("object.extensions.passed", const(True)),),
+        course_attempt() + (Field("object.extensions.passed", const(True)),),
     "edx.course.grade.now_failed":
-        graded_attempt(the_course_iri) + (Field("object.extensions.passed", const(False)),),
+        course_attempt() + (Field("object.extensions.passed", const(False)),),
 }
 
 EVENTS = (
@@ -219,7 +268,7 @@ for name, verb, course_is_object in EVENTS:
         XapiMapping(event=name, verb=verb, fields=XAPI_FIELDS[name], family=FAMILY,
                     course_is_object=course_is_object),
         CaliperMapping(event=name, type="GradeEvent", action="Graded", profile="GradingProfile",
-                       fields=CALIPER_FIELDS[name], family=FAMILY),
+                       fields=CALIPER_FIELDS[name], family=FAMILY, actor=LMS),  # the LMS computed the grade
     )
 
 

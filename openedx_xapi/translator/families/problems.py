@@ -46,8 +46,12 @@ as ERB names it; the problem as ``parent`` and the course as ``grouping``;
 
 Caliper: problems are AssessmentItems. A graded submission or a rescore is a GradeEvent
 on the learner's Attempt at the problem (the same Attempt id as the grades family's, with
-the attempt ``count``), generating a Score. The learner's answer, success and failure
-reason go to the event's ``extensions`` (response, success, failure).
+the attempt ``count``), generating a Score. The LMS graded it (a rescore too: staff ask,
+the LMS grades), so the actor is the LMS as a SoftwareApplication, as the Grading Profile
+requires of auto-graded scenarios, and the learner is the Attempt's ``assignee``. A
+rescore that failed graded nothing: a generic Event on the problem, by the learner whose
+problem it is. The learner's answer, success and failure reason go to the event's
+``extensions`` (response, success, failure).
 """
 import json
 import re
@@ -56,7 +60,7 @@ from urllib.parse import parse_qsl
 
 from openedx_xapi import ids
 from openedx_xapi.translator import vocabulary as v
-from openedx_xapi.translator.caliper import CaliperMapping
+from openedx_xapi.translator.caliper import LEARNER, LMS, CaliperMapping, lms_application
 from openedx_xapi.translator.common import (
     activity,
     attempt_urn,
@@ -110,7 +114,9 @@ DIFFERENCES_FROM_ERB = {
         "statement without object id). Caliper: the Attempt's assignee/assignable/count are properties, "
         "not extensions, and scoreGiven/maxScore decimals (ERB nests the Score under generated.score); "
         "the browser check is an AssessmentItemEvent Completed on an AssessmentItem, not an "
-        "AssessmentEvent Submitted on an Assessment.",
+        "AssessmentEvent Submitted on an Assessment. The server check's GradeEvent has the LMS (a "
+        "SoftwareApplication) as actor, as the Grading Profile requires when software grades, and the "
+        "learner as the Attempt's assignee; ERB's actor is the learner.",
     "edx.problem.completed":
         "Object id <LMS>/xblock/<usage key>, like every other block, not the bare usage key; with the "
         "score (weighted points) and completion.",
@@ -400,7 +406,7 @@ def caliper_score(get_points):
         earned, possible = given
         score = {"id": generated_id(event, 1), "type": "Score",
                  "attempt": attempt, "scoreGiven": earned,
-                 "scoredBy": {"id": ctx.lms_root_url, "type": "SoftwareApplication"}}
+                 "scoredBy": lms_application(ctx)}
         if possible is not None:
             score["maxScore"] = possible
         return score
@@ -517,7 +523,7 @@ def caliper_graded(get_points):
     return (
         Field("object.id",          attempt_iri,              required=True),
         Field("object.type",        const("Attempt")),
-        Field("object.assignee",    learner),
+        Field("object.assignee",    learner,                  required=True),  # the actor is the LMS
         Field("object.assignable",  assessment_item),
         Field("object.count",       "data.attempts",          count),
         Field("generated",          caliper_score(get_points)),
@@ -565,6 +571,7 @@ CALIPER_FIELDS = {
 
 EVENTS = (
     # Open edX event (source)                 xAPI verb    Caliper type           action       profile
+    # (the Caliper actor is the learner, except for the GradeEvents: see AUTO_GRADED)
     ("problem_check (browser)",               v.ATTEMPTED, "AssessmentItemEvent", "Completed", "AssessmentProfile"),
     ("problem_check (server)",                v.EVALUATED, "GradeEvent",          "Graded",    "GradingProfile"),
     ("problem_check_fail",                    v.ATTEMPTED, "Event",               "Submitted", "GeneralProfile"),
@@ -583,6 +590,10 @@ EVENTS = (
     ("edx.problem.hint.feedback_displayed",   v.VIEWED,    "ViewEvent",           "Viewed",    "AssessmentProfile"),
     ("edx.problem.completed",                 v.COMPLETED, "AssessmentItemEvent", "Completed", "AssessmentProfile"),
 )
+
+
+# Graded by the LMS: its Caliper actor is the LMS, the learner the Attempt's assignee.
+AUTO_GRADED = frozenset({"problem_check (server)", "problem_rescore"})
 
 
 @dataclass(frozen=True)
@@ -623,7 +634,8 @@ def xapi_mapping(key, verb):
 MAPPINGS = {
     key: (xapi_mapping(key, verb),
           CaliperMapping(event=event_name(key), type=caliper_type, action=action, profile=profile,
-                         fields=CALIPER_FIELDS[key], family=FAMILY))
+                         fields=CALIPER_FIELDS[key], family=FAMILY,
+                         actor=LMS if key in AUTO_GRADED else LEARNER))
     for key, verb, caliper_type, action, profile in EVENTS
 }
 
