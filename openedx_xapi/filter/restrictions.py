@@ -39,6 +39,7 @@ class Facts:
     site: str | None = None
     user_id: int | None = None
     family: str | None = None
+    guest: bool = False  # no learner signed in: only for consumers that take guests
 
 
 def org_of(course_id):
