@@ -44,6 +44,10 @@ DEFAULTS = {
     "CIRCUIT_FAILURES": 3,
     "PROBE_BACKOFF_BASE": 1.0,
     "PROBE_BACKOFF_MAX": 60.0,
+    # Retention (days) of what `manage.py lms openedx_xapi_prune` deletes: rejections and dead
+    # letters older than this. Parked batches are never pruned: they are still to be delivered.
+    "REJECTION_RETENTION_DAYS": 30,
+    "DEAD_LETTER_RETENTION_DAYS": 90,
 }
 
 
