@@ -6,13 +6,15 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_permission_codename
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from openedx_xapi import admin_views
+from openedx_xapi import admin_views, consumers
 from openedx_xapi.consumers import PII_FIELDS
 from openedx_xapi.models import ActorId, Consumer, ConsumerStatus, DeadLetter, Rejection
 
@@ -249,21 +251,94 @@ def describe_status(found):
             + (f": {found.last_error[:200]}" if found.last_error else ""))
 
 
+def may_change_consumers(request):
+    """Whether the user may change (and so test) the consumers added in the admin."""
+    opts = Consumer._meta
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+
 @admin.register(ConsumerStatus)
 class ConsumerStatusAdmin(admin.ModelAdmin):
-    """Delivery status of every consumer, declared in settings or in the admin."""
+    """Delivery status of every consumer, declared in settings or in the admin.
 
+    Consumers declared in settings have no row of their own anywhere else, so their connection
+    test is here: from the list (a link per consumer, and an action probing those selected),
+    from a status's page, and for a declared consumer that nothing was sent to yet (no status
+    row), from the list of declared consumers above the statuses."""
+
+    change_list_template = "openedx_xapi/admin/consumerstatus_change_list.html"
+    change_form_template = "openedx_xapi/admin/consumerstatus_change_form.html"
     list_display = ("consumer", "paused", "circuit", "delivered", "retried", "parked", "dead_lettered",
                     "last_success_at", "last_error_at", "lag", "short_error")
     list_filter = ("paused", "circuit")
     readonly_fields = [field.name for field in ConsumerStatus._meta.fields]
-    actions = ["resume"]
+    actions = ["resume", "test_connections"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_test_connection_permission(self, request, obj=None):
+        """Testing a consumer declared in settings needs the permission to change consumer statuses
+        (as testing one added in the admin needs the permission to change it), although the
+        statuses themselves are read-only here."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    def get_urls(self):
+        return [
+            path("declared/<path:name>/test-connection/",
+                 self.admin_site.admin_view(partial(admin_views.settings_test_connection_view, self)),
+                 name="openedx_xapi_consumerstatus_test_connection"),
+            *super().get_urls(),
+        ]
+
+    def get_queryset(self, request):
+        """Each status with the id of the consumer added in the admin under its name, if any."""
+        added = Consumer.objects.filter(name=OuterRef("consumer"))
+        return super().get_queryset(request).annotate(admin_consumer_pk=Subquery(added.values("pk")[:1]))
+
+    def test_connection_url(self, request, name, admin_consumer_pk=None):
+        """Where the consumer of this name is tested, if it still exists and the user may test it.
+        A declaration in settings wins over a consumer of the same name in the admin, as in delivery."""
+        site = self.admin_site.name
+        if admin_views.declaration_of(name) is not None:
+            if self.has_test_connection_permission(request):
+                return reverse(f"{site}:openedx_xapi_consumerstatus_test_connection", args=[name])
+            return None
+        if admin_consumer_pk is not None and may_change_consumers(request):
+            return reverse(f"{site}:openedx_xapi_consumer_test_connection", args=[admin_consumer_pk])
+        return None
+
+    def get_list_display(self, request):
+        """The columns, and last a link to each consumer's connection test (which depends on what
+        this user may test: so a column made per request, the admin being shared by all)."""
+        @admin.display(description="connection")
+        def connection_test(found):
+            url = self.test_connection_url(request, found.consumer, found.admin_consumer_pk)
+            if url is None:
+                return "-"
+            return format_html('<a href="{}" aria-label="test connection to {}">test</a>', url, found.consumer)
+        return (*super().get_list_display(request), connection_test)
+
+    def changelist_view(self, request, extra_context=None):
+        """The consumers declared in settings, each with its connection test, above the statuses."""
+        declared = []
+        if self.has_test_connection_permission(request):
+            site = self.admin_site.name
+            declared = [(name, reverse(f"{site}:openedx_xapi_consumerstatus_test_connection", args=[name]))
+                        for name in admin_views.declared_consumer_names()]
+        return super().changelist_view(request, {**(extra_context or {}), "declared_consumers": declared})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        found = self.get_object(request, unquote(object_id))
+        url = None
+        if found is not None:
+            url = self.test_connection_url(request, found.consumer, getattr(found, "admin_consumer_pk", None))
+        return super().change_view(request, object_id, form_url,
+                                   {**(extra_context or {}), "test_connection_url": url})
 
     @admin.display(description="last error")
     def short_error(self, found):
@@ -277,6 +352,35 @@ class ConsumerStatusAdmin(admin.ModelAdmin):
     def resume(self, request, queryset):
         resumed = queryset.update(paused=False)
         self.message_user(request, f"{resumed} consumer(s) resumed.", messages.SUCCESS)
+
+    @admin.action(description="Test the connection to the selected consumers (probe only, nothing sent)",
+                  permissions=["test_connection"])
+    def test_connections(self, request, queryset):
+        """Probe each selected consumer; its page also offers to send a test statement."""
+        may_test_added = may_change_consumers(request)
+        for found in queryset:
+            name = found.consumer
+            declaration = admin_views.declaration_of(name)
+            added = Consumer.objects.filter(name=name).first() if declaration is None else None
+            if declaration is not None:
+                config_of = partial(consumers.from_settings, declaration)
+            elif added is not None and may_test_added:
+                config_of = partial(consumers.from_model, added)
+            elif added is not None:
+                self.message_user(request, f"{name}: you may not test consumers added in the admin "
+                                           "(that needs the permission to change them).", messages.WARNING)
+                continue
+            else:
+                self.message_user(request, f"{name}: no longer configured; nothing to test.", messages.WARNING)
+                continue
+            try:
+                result = admin_views.run_connection_test(config_of())
+            except consumers.ConsumerConfigError as problem:
+                self.message_user(request, f"{name}: its settings cannot be used: {problem}", messages.ERROR)
+                continue
+            self.log_change(request, found, f"Tested the connection: {result.summary()}")
+            self.message_user(request, f"{name}: {result.summary()}",
+                              messages.SUCCESS if result.ok else messages.ERROR)
 
 
 @admin.register(Rejection)

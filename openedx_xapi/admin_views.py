@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import wraps
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -219,12 +220,21 @@ def explain_probe(config, result):
     return "The endpoint answered."
 
 
-def run_connection_test(consumer, send_test_document=False):
-    """Probe the consumer, and with ``send_test_document`` POST one test statement to it."""
+def hide_secrets(text, config):
+    """``text`` with the consumer's secrets blotted out: an endpoint may quote our credentials
+    back in its answer (some echo the request's headers), and the page must never show them."""
+    for secret in (config.password, config.token, config.identity_secret):
+        if secret:
+            text = text.replace(secret, "[hidden]")
+    return text
+
+
+def run_connection_test(config, send_test_document=False):
+    """Probe the consumer (a :class:`~openedx_xapi.consumers.ConsumerConfig`), and with
+    ``send_test_document`` POST one test statement to it."""
     from openedx_xapi.router import client
-    config = consumers.from_model(consumer)
     found = client.probe(config)
-    result = ConnectionTest(found.up, found.url, found.reason, explain_probe(config, found))
+    result = ConnectionTest(found.up, found.url, hide_secrets(found.reason, config), explain_probe(config, found))
     if send_test_document:
         document = test_document(config)
         outcome = client.send(config, [document])
@@ -233,37 +243,113 @@ def run_connection_test(consumer, send_test_document=False):
             result.send_answer = f"HTTP {outcome.status}" + (f", {outcome.reason}" if outcome.reason else "")
         else:
             result.send_answer = outcome.reason or "refused"
+        result.send_answer = hide_secrets(result.send_answer, config)
     return result
 
 
-def test_connection_view(model_admin, request, object_id):
-    """GET: the form; POST: run the test and show what it found on the same page."""
-    consumer = model_admin.get_object(request, unquote(object_id))
-    if consumer is None:
-        raise Http404("No such consumer.")
-    if not model_admin.has_change_permission(request, consumer):
-        raise PermissionDenied
+def shown_url(url):
+    """The URL as the page may show it: without a ``user:password@`` part (which the consumer's
+    check refuses, but a declaration in settings may still hold)."""
+    parts = urlsplit(url or "")
+    if parts.username is None and parts.password is None:
+        return url or ""
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+@dataclass
+class TestedConsumer:
+    """What the connection test page shows of a consumer, wherever it is declared."""
+
+    name: str
+    protocol: str
+    url: str
+    source: str  # "admin" or "settings"
+    page_url: str | None  # its page in the admin, if it has one
+
+    @property
+    def document_kind(self):
+        return "event" if self.protocol == "caliper" else "statement"
+
+
+def connection_test_page(model_admin, request, tested, config_of, log_on=None):
+    """The form (GET), or the test and what it found (POST), for one consumer.
+
+    ``config_of()`` makes its :class:`~openedx_xapi.consumers.ConsumerConfig` (or raises
+    ``ConsumerConfigError``, shown as such); ``log_on``, when given, is the object whose admin
+    log records the test."""
     result = error = None
     send_test = False
     if request.method == "POST":
         send_test = request.POST.get("send_test_statement") == "on"
         try:
-            result = run_connection_test(consumer, send_test)
+            result = run_connection_test(config_of(), send_test)
         except consumers.ConsumerConfigError as problem:
             error = str(problem)
         else:
-            model_admin.log_change(request, consumer, f"Tested the connection: {result.summary()}")
+            if log_on is not None:
+                model_admin.log_change(request, log_on, f"Tested the connection: {result.summary()}")
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Test the connection to {consumer.name}",
+        "title": f"Test the connection to {tested.name}",
         "opts": model_admin.model._meta,
-        "original": consumer,
+        "tested": tested,
         "result": result,
         "error": error,
         "send_test": send_test,
-        "document_kind": "event" if consumer.protocol == "caliper" else "statement",
+        "document_kind": tested.document_kind,
     }
     return TemplateResponse(request, "openedx_xapi/admin/test_connection.html", context)
+
+
+def test_connection_view(model_admin, request, object_id):
+    """A consumer added in the admin: needs the permission to change it."""
+    consumer = model_admin.get_object(request, unquote(object_id))
+    if consumer is None:
+        raise Http404("No such consumer.")
+    if not model_admin.has_change_permission(request, consumer):
+        raise PermissionDenied
+    page_url = reverse(f"{model_admin.admin_site.name}:openedx_xapi_consumer_change", args=[consumer.pk])
+    tested = TestedConsumer(consumer.name, consumer.protocol, shown_url(consumer.url), "admin", page_url)
+    return connection_test_page(model_admin, request, tested, lambda: consumers.from_model(consumer), consumer)
+
+
+def declaration_of(name):
+    """The dict declaring consumer ``name`` in ``OPENEDX_XAPI["CONSUMERS"]``, or None."""
+    for declaration in conf.get("CONSUMERS") or ():
+        if isinstance(declaration, dict) and declaration.get("name") == name:
+            return declaration
+    return None
+
+
+def declared_consumer_names():
+    """The names of the consumers declared in settings, in their order there."""
+    return [declaration["name"] for declaration in conf.get("CONSUMERS") or ()
+            if isinstance(declaration, dict) and declaration.get("name")]
+
+
+def settings_test_connection_view(model_admin, request, name):
+    """A consumer declared in settings (served by the consumer statuses' admin, since such a
+    consumer has no row of its own): needs the permission to change consumer statuses.
+
+    The test uses the declaration as it is in this process's settings, and does not need a
+    status row (a consumer nothing was sent to yet has none); when there is one, its admin log
+    records the test."""
+    if not model_admin.has_test_connection_permission(request):
+        raise PermissionDenied
+    declaration = declaration_of(name)
+    if declaration is None:
+        raise Http404("No consumer of this name is declared in the OPENEDX_XAPI settings.")
+    found = ConsumerStatus.objects.filter(consumer=name).first()
+    page_url = None
+    if found is not None:
+        page_url = reverse(f"{model_admin.admin_site.name}:openedx_xapi_consumerstatus_change", args=[found.pk])
+    tested = TestedConsumer(name, declaration.get("protocol", "xapi"), shown_url(str(declaration.get("url", ""))),
+                            "settings", page_url)
+    return connection_test_page(model_admin, request, tested, lambda: consumers.from_settings(declaration), found)
 
 
 # --- support: a learner's anonymous ids, and back ---------------------------------------

@@ -414,6 +414,10 @@ def test_the_dashboard_shows_settings_and_admin_consumers_and_what_is_left(admin
     assert '<td class="number delivered">1234</td>' in row and '<td class="number parked">40</td>' in row
     assert "OPEN after 4 failure(s) in a row" in row and "/admin/openedx_xapi/deadletter/?consumer=lrs" in row
     assert reverse("admin:openedx_xapi_consumer_test_connection", args=[rows["lrs"].consumer_pk]) in row
+    settings_row = html[html.index('id="status-settings-lrs"'):]
+    assert reverse("admin:openedx_xapi_consumerstatus_test_connection", args=["settings-lrs"]) in settings_row
+    gone_row = html[html.index('id="status-gone"'):html.index('id="status-lrs"')]
+    assert "test connection" not in gone_row  # nothing left to test
 
 
 def test_the_dashboard_needs_the_permission_to_view_consumers(client, django_user_model):
@@ -653,3 +657,163 @@ def test_the_connection_test_sends_a_valid_caliper_event(admin_client):
     [(authorization, envelope, problems)] = received
     assert authorization == f"Bearer {TOKEN}" and problems == []
     assert envelope["data"][0]["id"] in html and TOKEN not in html
+
+
+# --- testing the connection to a consumer declared in settings (from Consumer statuses) ---------
+
+STATUSES_URL = "/admin/openedx_xapi/consumerstatus/"
+
+
+def settings_test_url(name):
+    return reverse("admin:openedx_xapi_consumerstatus_test_connection", args=[name])
+
+
+def declared(ralph, name="ralph-settings", **overrides):
+    return {"name": name, "url": ralph.url, "auth": {"username": ralph.username, "password": ralph.password},
+            **overrides}
+
+
+def messages_of(response):
+    return [(message.level_tag, message.message) for message in response.context["messages"]]
+
+
+def test_a_consumer_declared_in_settings_is_tested_from_consumer_statuses(admin_client, ralph, use_consumers):
+    from openedx_xapi.models import ConsumerStatus
+    from sandbox.services import fetch_statements
+    use_consumers(declared(ralph))
+    url = settings_test_url("ralph-settings")
+
+    # Nothing sent to it yet, so no status row: the list offers its test above the statuses.
+    listing = admin_client.get(STATUSES_URL).content.decode()
+    assert "Consumers declared in settings" in listing and f'href="{url}"' in listing
+
+    page = admin_client.get(url).content.decode()
+    assert "Also send one test statement" in page and "declared in the OPENEDX_XAPI settings" in page
+    assert ralph.url in page and ralph.password not in page
+    html = admin_client.post(url, {}).content.decode()
+    assert 'data-ok="true"' in html and "HTTP 404" in html and "it has no xAPI About resource" in html
+    assert fetch_statements(ralph) == []  # a probe sends nothing
+
+    html = admin_client.post(url, {"send_test_statement": "on"}).content.decode()
+    assert '<strong id="send-outcome">accepted</strong>' in html and ralph.password not in html
+    [stored] = fetch_statements(ralph)
+    assert stored["actor"]["account"]["name"] == "openedx-xapi-connection-test"
+    assert stored["id"] in html
+
+    # Once delivery has a status row: a link in its row and on its page, and the test in its history.
+    status = ConsumerStatus.objects.create(consumer="ralph-settings", delivered=3)
+    listing = admin_client.get(STATUSES_URL).content.decode()
+    assert f'<a href="{url}" aria-label="test connection to ralph-settings">test</a>' in listing
+    status_page = admin_client.get(f"{STATUSES_URL}{status.pk}/change/").content.decode()
+    assert f'<a href="{url}">Test connection</a>' in status_page
+    html = admin_client.post(url, {}).content.decode()
+    assert f'href="{STATUSES_URL}{status.pk}/change/"' in html  # the breadcrumbs lead back to it
+    history = admin_client.get(f"{STATUSES_URL}{status.pk}/history/").content.decode()
+    assert "Tested the connection: reachable (HTTP 404)" in history
+
+
+def test_the_consumer_statuses_action_probes_the_selected_consumers(admin_client, ralph, use_consumers):
+    from openedx_xapi.models import ConsumerStatus
+    from sandbox.services import free_port
+    dead_url = f"http://127.0.0.1:{free_port()}/xAPI/"
+    use_consumers(declared(ralph), declared(ralph, name="dead", url=dead_url))
+    added = Consumer.objects.create(name="added", protocol="xapi", url=ralph.url, username=ralph.username,
+                                    password=ralph.password)
+    rows = [ConsumerStatus.objects.create(consumer=name) for name in ("ralph-settings", "dead", "added", "gone")]
+
+    response = admin_client.post(STATUSES_URL, {"action": "test_connections",
+                                                "_selected_action": [row.pk for row in rows]}, follow=True)
+    assert sorted(messages_of(response)) == [
+        ("error", "dead: NOT reachable (connection failed: ConnectionError)"),
+        ("success", "added: reachable (HTTP 404)"),
+        ("success", "ralph-settings: reachable (HTTP 404)"),
+        ("warning", "gone: no longer configured; nothing to test."),
+    ]
+    listing = response.content.decode()
+    gone_row = listing[listing.index(">gone<"):listing.index("</tr>", listing.index(">gone<"))]
+    assert '<td class="field-connection_test">-</td>' in gone_row
+    added_test = reverse("admin:openedx_xapi_consumer_test_connection", args=[added.pk])
+    assert f'href="{added_test}"' in listing  # a consumer added in the admin is tested from its own page
+
+
+def test_a_settings_consumer_refusing_our_credentials_or_misdeclared_says_so(admin_client, ralph, use_consumers):
+    use_consumers(declared(ralph, auth={"username": ralph.username, "password": "not-the-password"}),
+                  {"name": "bad-url", "url": "https://openedx:url-secret-123@lrs.example.com/xAPI/",
+                   "auth": {"username": "u", "password": "p"}})
+    html = admin_client.post(settings_test_url("ralph-settings"), {"send_test_statement": "on"}).content.decode()
+    assert 'data-ok="false"' in html and "NOT accepted" in html and "HTTP 401" in html
+    assert "not-the-password" not in html
+
+    page = admin_client.get(settings_test_url("bad-url")).content.decode()
+    assert "https://lrs.example.com/xAPI/" in page and "url-secret-123" not in page
+    html = admin_client.post(settings_test_url("bad-url"), {}).content.decode()
+    assert "This consumer's settings cannot be used" in html and "must not hold credentials" in html
+    assert "url-secret-123" not in html and 'id="connection-result"' not in html
+
+    assert admin_client.get(settings_test_url("never-declared")).status_code == 404
+
+
+def test_a_secret_the_endpoint_echoes_back_is_never_shown(admin_client, use_consumers):
+    """A real HTTP endpoint that quotes the request's Authorization header in its refusals."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def answer(self):
+            body = f"refused: {self.headers.get('Authorization')}".encode()
+            self.send_response(403)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer()
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.answer()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        use_consumers({"name": "echo", "protocol": "caliper", "url": f"http://127.0.0.1:{server.server_port}/caliper",
+                       "auth": {"type": "bearer", "token": TOKEN}})
+        html = admin_client.post(settings_test_url("echo"), {"send_test_statement": "on"}).content.decode()
+    finally:
+        server.shutdown()
+    assert "refused our credentials" in html and "NOT accepted" in html
+    assert "HTTP 403: refused: Bearer [hidden]" in html
+    assert TOKEN not in html
+
+
+def test_testing_a_settings_consumer_needs_the_permission_to_change_consumer_statuses(
+        client, django_user_model, use_consumers):
+    from django.contrib.auth.models import Permission
+
+    from openedx_xapi.models import ConsumerStatus
+    use_consumers({"name": "lrs", "url": "https://lrs.example.com/xAPI/", "auth": {"username": "u", "password": "p"}})
+    found = ConsumerStatus.objects.create(consumer="lrs")
+    staff = django_user_model.objects.create_user("viewer", password="viewer-pw", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_consumerstatus"))
+    client.force_login(staff)
+
+    listing = client.get(STATUSES_URL)
+    html = listing.content.decode()
+    assert "test_connections" not in html and "Consumers declared in settings" not in html
+    assert settings_test_url("lrs") not in html
+    assert settings_test_url("lrs") not in client.get(f"{STATUSES_URL}{found.pk}/change/").content.decode()
+    assert client.get(settings_test_url("lrs")).status_code == 403
+    assert client.post(settings_test_url("lrs"), {}).status_code == 403
+    response = client.post(STATUSES_URL, {"action": "test_connections", "_selected_action": [found.pk]})
+    assert response.status_code == 200 and messages_of(response) == []  # ignored: no action is offered
+    from django.contrib.admin.models import LogEntry
+    assert not LogEntry.objects.filter(change_message__startswith="Tested").exists()
+
+    staff.user_permissions.add(Permission.objects.get(codename="change_consumerstatus"))
+    assert client.get(settings_test_url("lrs")).status_code == 200
+    assert "test_connections" in client.get(STATUSES_URL).content.decode()
+    client.logout()
+    assert client.get(settings_test_url("lrs")).status_code == 302  # to the sign-in page
