@@ -817,3 +817,13 @@ def test_testing_a_settings_consumer_needs_the_permission_to_change_consumer_sta
     assert "test_connections" in client.get(STATUSES_URL).content.decode()
     client.logout()
     assert client.get(settings_test_url("lrs")).status_code == 302  # to the sign-in page
+
+
+def test_consumer_statuses_are_still_resumed_by_their_action(admin_client):
+    """The list's queryset is annotated (the consumer added under each name): updating it still works."""
+    from openedx_xapi.models import ConsumerStatus
+    paused = ConsumerStatus.objects.create(consumer="lrs", paused=True)
+    response = admin_client.post(STATUSES_URL, {"action": "resume", "_selected_action": [paused.pk]}, follow=True)
+    assert messages_of(response) == [("success", "1 consumer(s) resumed.")]
+    paused.refresh_from_db()
+    assert not paused.paused
