@@ -1,5 +1,7 @@
 """Django system checks: a bad ``OPENEDX_XAPI`` setting is reported at start-up
 (``manage.py check``), not discovered when the first event is dropped."""
+import os
+
 from django.core import checks
 
 from openedx_xapi import conf
@@ -44,4 +46,26 @@ def _check_options():
         errors.append(checks.Error(
             f"OPENEDX_XAPI['HANDOFF'] must be one of {', '.join(HANDOFFS)}, not {conf.get('HANDOFF')!r}",
             id="openedx_xapi.E006"))
+    return errors
+
+
+@checks.register()
+def check_spool(app_configs=None, **kwargs):
+    """The spool of the stream hand-off (ADR 0008): a mistake here would lose the events an
+    LMS process holds while Redis is down, and only be noticed then."""
+    errors = []
+    directory = conf.get("SPOOL_DIR")
+    if directory is not None and not (isinstance(directory, str) and os.path.isabs(directory)):
+        errors.append(checks.Error(
+            f"OPENEDX_XAPI['SPOOL_DIR'] must be an absolute path (or None), not {directory!r}",
+            id="openedx_xapi.E007"))
+    elif directory and os.path.isdir(directory) and not os.access(directory, os.W_OK | os.X_OK):
+        errors.append(checks.Warning(
+            f"OPENEDX_XAPI['SPOOL_DIR'] {directory} is not writable by this process: while Redis is down, "
+            "events would wait in memory only (and be lost with the process)", id="openedx_xapi.W001"))
+    limit = conf.get("SPOOL_MAX_EVENTS")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        errors.append(checks.Error(
+            f"OPENEDX_XAPI['SPOOL_MAX_EVENTS'] must be a positive whole number, not {limit!r}",
+            id="openedx_xapi.E008"))
     return errors

@@ -38,6 +38,12 @@ DEFAULTS = {
     # An entry a worker took and has not acknowledged after this long (the worker died)
     # is taken over by another worker. Keep it above the longest delivery of a batch.
     "CLAIM_IDLE_SECONDS": 60,
+    # While Redis is unreachable, each LMS process appends the events it hands off to files
+    # of its own in SPOOL_DIR (None: "openedx-xapi-spool" in the system's temporary
+    # directory), so that they outlive the process; beyond SPOOL_MAX_EVENTS per process the
+    # oldest are dropped (and counted). See ADR 0008, "The spool".
+    "SPOOL_DIR": None,
+    "SPOOL_MAX_EVENTS": 100_000,
     # Circuit breaker: after this many failed deliveries in a row (5xx, timeouts,
     # connection errors) a consumer's circuit opens: what comes for it is parked in the
     # database, and it is probed with backoff (up to PROBE_BACKOFF_MAX seconds apart).

@@ -11,17 +11,22 @@ Workers are woken by a Celery task (``openedx_xapi.drain_stream``), published on
 no drain is running or about to run: the script that appends also sets a short lease
 with ``SET NX``, and only the request that wins the lease publishes the task.
 
-If Redis cannot be reached, events wait in a bounded queue in this process and go out
-with the next event that gets through; the request never waits for Redis to come back
-(one attempt per second at most), and what overflows the queue is counted and logged.
+If Redis cannot be reached, events wait in this process's spool (``spool.py``: files on
+local disk, so that they outlive the process) and go out with the next event that gets
+through; the request never waits for Redis to come back (one attempt per second at most).
+Spool files that dead processes left are pushed by the next process that gets through.
+While Redis answers, none of this costs the request anything: the spool is only looked at
+when it holds something, and for orphans only when a request wins the lease (a cold path)
+and at most once a minute.
 """
-import collections
 import hashlib
 import logging
+import os
 import threading
 import time
 
 from openedx_xapi import conf
+from openedx_xapi.backend.spool import Spool, count_metric
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +40,9 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 1 end
 return 0
 """
 _APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
-SPOOL_MAX = 10_000
 RETRY_AFTER_FAILURE = 1.0
+# How often (seconds, at most) a process looks for spool files that dead processes left.
+ADOPT_EVERY = 60.0
 
 
 def stream_key():
@@ -57,23 +63,26 @@ class StreamProducer:
         # Short timeouts: a learner's request must never hang on Redis.
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5,
                                            health_check_interval=30)
-        self.spool = collections.deque()
-        self.lock = threading.Lock()
+        self.spool = Spool(url)
+        self.flushing = threading.Lock()  # one flush (or adoption) at a time
         self.down_until = 0.0
+        self.adopt_after = 0.0  # the first lease this process wins looks for orphans at once
 
     def push(self, payload, consumer_names):
         fields = {"e": payload, "c": ",".join(consumer_names)}
-        if self.spool or time.monotonic() < self.down_until:
-            self._hold(fields)
+        if self.spool.waiting or time.monotonic() < self.down_until:
+            self.spool.hold(fields)
             self._flush_spool()
             return
         try:
             won_lease = self._append(fields)
         except Exception as error:  # pylint: disable=broad-except
             self._failed(error)
-            self._hold(fields)
+            self.spool.hold(fields)
             return
         if won_lease:
+            if time.monotonic() >= self.adopt_after:
+                self._adopt_orphans()
             wake_workers()
 
     def _append(self, fields):
@@ -84,44 +93,51 @@ class StreamProducer:
         except self.no_script:  # the first time, or after Redis restarted
             return self.client.execute_command("EVAL", _APPEND, *args)  # also caches it in Redis
 
-    def _hold(self, fields):
-        with self.lock:
-            if len(self.spool) >= SPOOL_MAX:
-                dropped = self.spool.popleft()
-                log.error("openedx_xapi: Redis unreachable and %d events waiting; dropped the oldest (%s)",
-                          SPOOL_MAX, dropped["c"])
-                _count("handoff.dropped")
-            self.spool.append(fields)
+    def _send(self, batch):
+        """Append spooled events to the stream, pipelined (they need no lease: a worker is woken after)."""
+        pipe = self.client.pipeline(transaction=False)
+        for fields in batch:
+            pipe.xadd(stream_key(), fields)
+        pipe.execute()
 
     def _failed(self, error):
         self.down_until = time.monotonic() + RETRY_AFTER_FAILURE
-        log.warning("openedx_xapi: could not reach Redis at hand-off (%s); holding events in memory",
+        log.warning("openedx_xapi: could not reach Redis at hand-off (%s); holding events in the spool",
                     type(error).__name__)
-        _count("handoff.failed")
+        count_metric("handoff.failed")
 
     def _flush_spool(self):
-        """Send what waits, oldest first, once Redis answers again (one try per second)."""
-        if time.monotonic() < self.down_until or not self.lock.acquire(blocking=False):
+        """Send what waits, oldest first, once Redis answers again (one try per second), then
+        what dead processes left."""
+        if time.monotonic() < self.down_until or not self.flushing.acquire(blocking=False):
             return
         try:
-            while self.spool:
-                batch = [self.spool[index] for index in range(min(len(self.spool), 500))]
-                try:
-                    pipe = self.client.pipeline(transaction=False)
-                    for fields in batch:
-                        pipe.xadd(stream_key(), fields)
-                    pipe.execute()
-                except Exception as error:  # pylint: disable=broad-except
-                    self._failed(error)
-                    return
-                for _ in batch:
-                    self.spool.popleft()
+            self.spool.flush(self._send)
+            self.adopt_after = time.monotonic() + ADOPT_EVERY
+            self.spool.adopt_orphans(self._send)
             self.client.delete(lease_key())
             wake_workers()
         except Exception as error:  # pylint: disable=broad-except
             self._failed(error)
         finally:
-            self.lock.release()
+            self.flushing.release()
+
+    def _adopt_orphans(self):
+        """Push the spool files of dead processes (a process that died while Redis was down)."""
+        if not self.flushing.acquire(blocking=False):
+            return
+        try:
+            self.adopt_after = time.monotonic() + ADOPT_EVERY
+            self.spool.adopt_orphans(self._send)
+        except Exception as error:  # pylint: disable=broad-except
+            self._failed(error)
+        finally:
+            self.flushing.release()
+
+    def forget_after_fork(self):
+        """In a forked child: the parent's spool stays the parent's; locks start free."""
+        self.spool.forget()
+        self.flushing = threading.Lock()
 
 
 def wake_workers():
@@ -151,9 +167,9 @@ def reset():
     _producers.clear()
 
 
-def _count(metric):
-    try:
-        from edx_django_utils.monitoring import accumulate
-        accumulate(f"openedx_xapi.{metric}", 1)
-    except Exception:  # pylint: disable=broad-except
-        pass
+def _after_fork_in_child():
+    for found in _producers.values():
+        found.forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
