@@ -3,12 +3,14 @@ the support lookup of anonymous ids. The pages beyond model lists and forms are 
 import json
 from functools import partial
 
+import django
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -27,6 +29,14 @@ PII_LABELS = {
 }
 
 
+def url_field_https(db_field, **kwargs):
+    """Form fields as Django makes them, but a URL typed without a scheme is taken as https
+    (Django 5 asks to choose; 6 will assume it). Consumers are https unless on this machine."""
+    if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class ConsumerForm(forms.ModelForm):
     """Secrets are write-only: the page never shows them, and a blank field keeps the stored one.
     Personal data is ticked in a list rather than typed as JSON."""
@@ -40,6 +50,7 @@ class ConsumerForm(forms.ModelForm):
     class Meta:
         model = Consumer
         fields = "__all__"
+        formfield_callback = url_field_https
         widgets = {name: forms.PasswordInput(render_value=False) for name in _SECRET_FIELDS}
 
     def __init__(self, *args, **kwargs):
@@ -122,6 +133,11 @@ class ConsumerAdmin(admin.ModelAdmin):
 
     class Media:
         js = ("openedx_xapi/admin/consumer_form.js",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.URLField) and django.VERSION >= (5, 0):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
