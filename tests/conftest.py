@@ -257,6 +257,12 @@ class _Collect(logging.Handler):
 
 
 @pytest.fixture(autouse=True)
+def private_spool(settings, tmp_path):
+    """Events that wait for Redis are spooled to this test's directory, never the system's /tmp."""
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "SPOOL_DIR": str(tmp_path / "spool")}
+
+
+@pytest.fixture(autouse=True)
 def fresh_actor_id_cache():
     """The router keeps learners' anonymous ids in memory for the life of the process; a
     test's database is new, so an id cached by an earlier test would name nobody."""

@@ -14,12 +14,6 @@ from openedx_xapi.backend import EventTrackingBackend
 from .conftest import COURSE, enrollment_event, point_celery_at
 
 
-@pytest.fixture(autouse=True)
-def private_spool(settings, tmp_path):
-    """Events that wait for Redis are spooled to this test's directory, not the system's /tmp."""
-    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "SPOOL_DIR": str(tmp_path / "spool")}
-
-
 def consumer(url="http://127.0.0.1:9/xAPI/", **extra):
     return {"name": "lrs", "protocol": "xapi", "url": url, "auth": {"type": "basic", "username": "u"}, **extra}
 
