@@ -46,6 +46,11 @@ def _check_options():
         errors.append(checks.Error(
             f"OPENEDX_XAPI['HANDOFF'] must be one of {', '.join(HANDOFFS)}, not {conf.get('HANDOFF')!r}",
             id="openedx_xapi.E006"))
+    bundle = conf.get("CA_BUNDLE")
+    if bundle is not None and not (isinstance(bundle, str) and os.path.isfile(bundle) and os.access(bundle, os.R_OK)):
+        errors.append(checks.Error(
+            f"OPENEDX_XAPI['CA_BUNDLE'] must be the path of a readable PEM file of certificate authorities "
+            f"(or None for the public ones), not {str(bundle)[:200]!r}", id="openedx_xapi.E009"))
     return errors
 
 

@@ -20,6 +20,9 @@ DEFAULTS = {
     # HTTP timeouts (seconds) for connecting to and reading from a consumer.
     "CONNECT_TIMEOUT": 3.05,
     "READ_TIMEOUT": 10,
+    # TLS: the certificate authorities to trust, a PEM file (an LRS behind a private
+    # authority); None: the public ones of certifi. Certificates are always verified.
+    "CA_BUNDLE": None,
     # Delivery retries on 5xx, timeouts and connection errors: exponential backoff with
     # full jitter, a random delay up to min(MAX, BASE * 2**attempt) seconds.
     "MAX_RETRIES": 8,

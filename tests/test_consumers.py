@@ -351,6 +351,25 @@ def test_tls_certificates_are_verified(self_signed_https, settings):
     assert client.probe(consumer).up is False
 
 
+def test_a_private_certificate_authority_is_trusted_when_configured(self_signed_https, settings, tmp_path):
+    """An LRS behind an authority of the operator's own: ``CA_BUNDLE`` names it, and the same
+    endpoint the client refuses by default takes the statements (the probe says up too)."""
+    from openedx_xapi.router import client
+    url, cert_path, received = self_signed_https
+    consumer = from_settings({**LRS, "url": url})
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "CA_BUNDLE": str(cert_path)}
+    assert check_settings() == []
+
+    outcome = client.send(consumer, [{"id": "x"}])
+
+    assert outcome.delivered, outcome.reason
+    assert received == [b'[{"id":"x"}]']
+    assert client.probe(consumer).status == 501  # an answer over verified TLS (the endpoint has no GET)
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "CA_BUNDLE": str(tmp_path / "missing.pem")}
+    [error] = check_settings()
+    assert "CA_BUNDLE" in error.msg and error.id == "openedx_xapi.E009"
+
+
 @pytest.mark.django_db
 def test_a_consumer_whose_secret_no_key_reads_is_left_out_and_logged(settings, use_consumers, caplog):
     """Dropping the old key before the secrets are written again: the consumer is not sent the

@@ -50,6 +50,12 @@ def session_for(consumer):
     return session
 
 
+def _verify():
+    """What requests checks certificates against: ``CA_BUNDLE``, or certifi's authorities
+    (the session ignores REQUESTS_CA_BUNDLE and the like: ``trust_env`` is off)."""
+    return conf.get("CA_BUNDLE") or True
+
+
 def request_for(consumer, documents):
     """(body bytes, headers) for a batch of documents."""
     headers = {"Content-Type": "application/json"}
@@ -74,7 +80,7 @@ def send(consumer, documents):
     try:
         response = session_for(consumer).post(
             consumer.statements_url, data=body, headers=headers, auth=auth,
-            timeout=(float(conf.get("CONNECT_TIMEOUT")), float(conf.get("READ_TIMEOUT"))),
+            timeout=(float(conf.get("CONNECT_TIMEOUT")), float(conf.get("READ_TIMEOUT"))), verify=_verify(),
             allow_redirects=False,  # credentials never follow a redirect
         )
     except requests.Timeout:
@@ -149,7 +155,7 @@ def probe(consumer):
     try:
         response = session_for(consumer).get(
             url, headers=headers, auth=auth, allow_redirects=False,
-            timeout=(float(conf.get("CONNECT_TIMEOUT")), float(conf.get("READ_TIMEOUT"))))
+            timeout=(float(conf.get("CONNECT_TIMEOUT")), float(conf.get("READ_TIMEOUT"))), verify=_verify())
     except requests.Timeout:
         return Probe(False, None, "timed out", url)
     except requests.RequestException as error:
