@@ -14,6 +14,10 @@ was routed. With any consumer each event is routed as it arrives (a batch of one
 with :class:`openedx_xapi.eventbus_redis.BatchingRedisEventConsumer` the events of a
 whole read are routed together, so the LRS gets batches, and acknowledged after.
 
+Parked batches (what waits for an LRS that is down, or for a retry) are sent by the
+consumer processes too, between reads (:func:`send_parked_if_due`), when the consumer is
+the batching one: this mode then needs no Celery worker (see :func:`sends_parked_batches`).
+
 The receiver is connected (in ``apps.ready``) only when ``OPENEDX_XAPI["HANDOFF"]`` is
 ``"event_bus"``; see docs/deployment.rst.
 """
@@ -22,6 +26,7 @@ import threading
 
 import orjson
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from openedx_xapi import conf
 from openedx_xapi.filter import consumers_for, facts_of_raw
@@ -37,6 +42,40 @@ def enabled():
     """True when the operator chose the event bus as the way events reach the router."""
     values = getattr(settings, "OPENEDX_XAPI", None) or {}
     return values.get("HANDOFF") == HANDOFF
+
+
+def sends_parked_batches():
+    """True when the ``consume_events`` processes send the parked batches themselves (the
+    configured ``EVENT_BUS_CONSUMER`` is the plugin's batching consumer, or a subclass): then
+    nothing asks a Celery worker to, since none may run. With another consumer class (Kafka,
+    upstream Redis) the Celery task ``openedx_xapi.process_parked`` still does it."""
+    if not enabled():
+        return False
+    path = getattr(settings, "EVENT_BUS_CONSUMER", None)
+    if not path:
+        return False
+    try:
+        consumer_class = import_string(path)
+    except ImportError:
+        return False
+    return bool(getattr(consumer_class, "sends_parked_batches", False))
+
+
+def send_parked_if_due():
+    """Probe the consumers whose circuit is open and send the parked batches, if any of that
+    is due, in this process (a consumer process, between two reads); never raises.
+
+    Several processes may do this at once: each parked batch is taken (its row deleted)
+    before it is sent, so only one of them sends it, and only one probes a consumer at a time
+    (see :func:`openedx_xapi.router.circuit.process_parked`)."""
+    from openedx_xapi.router import circuit
+    try:
+        due = circuit.seconds_until_due()
+        if due is not None and due <= 0:
+            circuit.process_parked()
+    except Exception:  # pylint: disable=broad-except
+        # The database went away, say: the batches stay parked, and the next call tries again.
+        log.exception("openedx_xapi: could not send the parked batches")
 
 
 def connect():

@@ -15,6 +15,10 @@ consumer that never comes back (a Kubernetes pod replaced under another name) ha
 A message seen twice is delivered twice, and stored once by an LRS, since statement
 ids are deterministic.
 
+Between reads, once a second, the consumer also sends what was parked and is due, and
+probes the LRSs whose circuit is open (:func:`openedx_xapi.eventbus.send_parked_if_due`):
+with this consumer the event bus hand-off needs no Celery worker at all.
+
 Two further differences from the upstream consumer, both to lose nothing:
 
 * an existing consumer group is never moved: upstream sets the group's last-read id to
@@ -39,17 +43,21 @@ from openedx_events.tooling import prepare_for_new_work_cycle
 from redis.exceptions import ResponseError
 
 from openedx_xapi import conf
-from openedx_xapi.eventbus import Batch
+from openedx_xapi.eventbus import Batch, send_parked_if_due
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0  # how long a read waits when nothing is buffered (and how soon SIGTERM is seen)
+PARKED_CHECK_SECONDS = 1.0  # how often the loop looks for parked batches that are due
 
 
 class BatchingRedisEventConsumer(RedisEventConsumer):
     """``consume_events --extra`` may set ``batch_size``, ``batch_seconds`` (default: the
     plugin's ``BATCH_SIZE`` and ``BATCH_SECONDS``) and ``claim_idle_seconds`` (default 60:
     keep it above the longest time a batch can take to deliver, timeouts included)."""
+
+    # Read by openedx_xapi.eventbus.sends_parked_batches: parked batches need no Celery worker.
+    sends_parked_batches = True
 
     def __init__(self, topic, group_id, consumer_name, batch_size=None, batch_seconds=None,
                  claim_idle_seconds=60, **kwargs):
@@ -82,6 +90,7 @@ class BatchingRedisEventConsumer(RedisEventConsumer):
         self._next_claim = 0.0
         self._claim_from = "0-0"
         held, started = [], None  # message ids of the open batch, when it started
+        next_parked_check = 0.0
         batch = Batch()
         try:
             while not self._shut_down_loop:
@@ -98,6 +107,11 @@ class BatchingRedisEventConsumer(RedisEventConsumer):
                              or time.monotonic() >= started + self.batch_seconds):
                     self._route_and_ack(batch, held)
                     held, started = [], None
+                if not held and time.monotonic() >= next_parked_check:
+                    # Only between batches: what this process holds is never left waiting
+                    # (and claimed by another) while an LRS is probed or a backlog sent.
+                    send_parked_if_due()
+                    next_parked_check = time.monotonic() + PARKED_CHECK_SECONDS
         finally:
             try:
                 if held:  # stopping: finish what was taken rather than leave it to a claim

@@ -18,7 +18,10 @@ draining       parked behind the others; the parked batches are sent oldest
 
 Parked batches live in the database (:class:`~openedx_xapi.models.ParkedBatch`), so a
 restart loses nothing; :func:`process_parked` (the ``openedx_xapi.process_parked``
-task, also run by the stream drain) sends what is due and probes what is open.
+task, also run by the stream drain, and by the event bus consumer processes, which need
+no Celery worker) sends what is due and probes what is open. Several processes may run it
+at once: a batch is taken (its row deleted) before it is sent, and a probe is claimed in
+the consumer's status row first, so each is done by one of them.
 """
 import logging
 import random
@@ -107,6 +110,8 @@ def _process_consumer(consumer_name, now):
     if circuit == CIRCUIT_OPEN:
         if row.next_probe_at and row.next_probe_at > now:
             return
+        if not _claim_probe(row, consumer_name):
+            return  # another process probes it right now
         found = client.probe(consumer)
         if not found.up:
             delay = probe_backoff(row.probes + 1)
@@ -128,6 +133,18 @@ def _process_consumer(consumer_name, now):
         first = batch.first_error_at.isoformat() if batch.first_error_at else None
         if not send(consumer_name, batch.documents, user_ids, batch.attempts, first, emitted):
             return  # the circuit opened again
+
+
+def _claim_probe(row, consumer_name):
+    """Move the consumer's next probe past the time this one can take, if no other process
+    did since ``row`` was read: the one that does probes (the others find it not due)."""
+    busy_until = _after(float(conf.get("CONNECT_TIMEOUT")) + float(conf.get("READ_TIMEOUT")) + 5)
+    unchanged = ConsumerStatus.objects.filter(consumer=consumer_name, circuit=CIRCUIT_OPEN)
+    if row.next_probe_at is None:
+        unchanged = unchanged.filter(next_probe_at__isnull=True)
+    else:
+        unchanged = unchanged.filter(next_probe_at=row.next_probe_at)
+    return unchanged.update(next_probe_at=busy_until) > 0
 
 
 def _parked_lag(consumer_name, now):
@@ -173,8 +190,14 @@ def probe_backoff(probes):
 
 
 def wake_at(delay):
-    """Make sure process_parked runs in about ``delay`` seconds (at most one wake-up pending)."""
+    """Make sure process_parked runs in about ``delay`` seconds (at most one wake-up pending).
+
+    Not with the event bus's batching consumer: its processes look for what is due
+    themselves, and no Celery worker may run to take the task."""
     try:
+        from openedx_xapi import eventbus
+        if eventbus.sends_parked_batches():
+            return
         from django.core.cache import cache
         key = "openedx_xapi:parked-wakeup"
         due = time.time() + max(0.0, delay)
