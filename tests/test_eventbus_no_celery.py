@@ -2,6 +2,7 @@
 parked while the LRS was down, probe it meanwhile, and each parked batch is sent by one of
 them only. Real services throughout: Redis (the bus), two ``consume_events`` processes, a
 Ralph LRS behind the fault proxy; no Celery worker is started."""
+import io
 import json
 import time
 from collections import Counter
@@ -102,4 +103,34 @@ def test_the_lrs_down_while_events_are_produced_and_back_with_no_celery_worker(
                      for statement_id in seen.ids)
     assert sum(posted.values()) == 240 and set(posted.values()) == {1}
     # Nothing was left for a Celery worker to do.
+    assert flush_redis.llen(CELERY_DEFAULT_QUEUE) == 0
+
+
+def test_a_dead_letter_replayed_from_the_lms_is_sent_by_a_consumer_process(
+        bus_env, bus_consumers, ralph, flush_redis, settings, ctx):
+    """The admin's retry button, its action and ``openedx_xapi_replay_dead_letters`` queued a
+    Celery task: with no worker, the letter would be gone and its documents never sent."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from openedx_xapi.events import parse_event
+    from openedx_xapi.pipeline import documents_for
+
+    from .test_eventbus import an_enrollment
+
+    bus_consumers("only")
+    event = an_enrollment(user_id=42)
+    statements = documents_for(parse_event(dict(event, timestamp=event["timestamp"].isoformat())), "xapi", ctx)
+    now = timezone.now()
+    DeadLetter.objects.create(consumer="ralph", user_id=42, documents=statements, reason="HTTP 503",
+                              first_error_at=now, last_error_at=now)
+    # The LMS process where an operator replays it, configured for the event bus as the consumers are.
+    settings.OPENEDX_XAPI = {**settings.OPENEDX_XAPI, "HANDOFF": "event_bus"}
+    settings.EVENT_BUS_CONSUMER = "openedx_xapi.eventbus_redis.BatchingRedisEventConsumer"
+    call_command("openedx_xapi_replay_dead_letters", "--consumer", "ralph", stdout=io.StringIO())
+
+    assert not DeadLetter.objects.exists()
+    stored = wait_for_lines(ralph, 1, timeout=30, settle=1.0)
+    assert [statement["id"] for statement in stored] == [statements[0]["id"]]
+    assert wait_until(lambda: not ParkedBatch.objects.exists(), timeout=10)
     assert flush_redis.llen(CELERY_DEFAULT_QUEUE) == 0

@@ -335,12 +335,19 @@ def _drain_at_start(**_kwargs):
 def replay_dead_letters(dead_letters):
     """Queue the documents of these dead letters for delivery again; returns how many were queued.
 
-    Each is deleted once queued: if delivery fails again, a new dead letter says why."""
+    Each is deleted once queued: if delivery fails again, a new dead letter says why. With the
+    event bus's batching consumer no Celery worker may run: each is parked instead, due now,
+    and a consumer process sends it (see ``eventbus.sends_parked_batches``)."""
+    from openedx_xapi import eventbus
+    park = eventbus.sends_parked_batches()
     queued = 0
     for letter in dead_letters:
-        deliver.apply_async(args=(letter.consumer, letter.documents),
-                            kwargs={"user_ids": [letter.user_id] * len(letter.documents)},
-                            queue=conf.get("CELERY_QUEUE"))
+        user_ids = [letter.user_id] * len(letter.documents)
+        if park:
+            circuit.park(letter.consumer, letter.documents, user_ids, delay=0)
+        else:
+            deliver.apply_async(args=(letter.consumer, letter.documents), kwargs={"user_ids": user_ids},
+                                queue=conf.get("CELERY_QUEUE"))
         letter.delete()
         queued += 1
     return queued
