@@ -201,3 +201,31 @@ def test_20000_events_two_consumers_one_killed_mid_stream_every_statement_once(
     assert len(ids) == EVENTS, f"{len(ids) - EVENTS} statements stored twice"
     assert "took over" in survivor.log_path.read_text()
     assert client.xpending(STREAM, GROUP)["pending"] == 0
+
+
+# --- parked batches without a Celery worker (see also test_eventbus_no_celery.py) -----------
+
+def test_only_the_batching_consumer_takes_the_parked_batches_off_celery(settings):
+    settings.OPENEDX_XAPI = {"HANDOFF": "event_bus"}
+    settings.EVENT_BUS_CONSUMER = "openedx_xapi.eventbus_redis.BatchingRedisEventConsumer"
+    assert eventbus.sends_parked_batches()
+    # Upstream's consumer (or Kafka's) leaves them to the Celery task, as in the other modes.
+    settings.EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
+    assert not eventbus.sends_parked_batches()
+    settings.EVENT_BUS_CONSUMER = "no.such.Consumer"
+    assert not eventbus.sends_parked_batches()
+    settings.EVENT_BUS_CONSUMER = "openedx_xapi.eventbus_redis.BatchingRedisEventConsumer"
+    settings.OPENEDX_XAPI = {"HANDOFF": "stream"}
+    assert not eventbus.sends_parked_batches()
+
+
+def test_of_two_processes_due_to_probe_an_open_consumer_one_does(db):
+    from django.utils import timezone
+
+    from openedx_xapi.models import CIRCUIT_OPEN, ConsumerStatus
+    from openedx_xapi.router import circuit
+    ConsumerStatus.objects.create(consumer="lrs", circuit=CIRCUIT_OPEN, next_probe_at=timezone.now())
+    seen_by_one, seen_by_other = ConsumerStatus.objects.get(), ConsumerStatus.objects.get()
+    assert circuit._claim_probe(seen_by_one, "lrs")  # pylint: disable=protected-access
+    assert not circuit._claim_probe(seen_by_other, "lrs")  # pylint: disable=protected-access
+    assert ConsumerStatus.objects.get().next_probe_at > timezone.now()  # not due for the others meanwhile
