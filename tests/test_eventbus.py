@@ -206,11 +206,13 @@ def test_20000_events_two_consumers_one_killed_mid_stream_every_statement_once(
 # --- parked batches without a Celery worker (see also test_eventbus_no_celery.py) -----------
 
 def test_only_the_batching_consumer_takes_the_parked_batches_off_celery(settings):
+    from django.utils.module_loading import import_string
     settings.OPENEDX_XAPI = {"HANDOFF": "event_bus"}
     settings.EVENT_BUS_CONSUMER = "openedx_xapi.eventbus_redis.BatchingRedisEventConsumer"
     assert eventbus.sends_parked_batches()
     # Upstream's consumer (or Kafka's) leaves them to the Celery task, as in the other modes.
     settings.EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
+    assert import_string(settings.EVENT_BUS_CONSUMER)  # it exists: it is its class that says no
     assert not eventbus.sends_parked_batches()
     settings.EVENT_BUS_CONSUMER = "no.such.Consumer"
     assert not eventbus.sends_parked_batches()
