@@ -23,12 +23,16 @@ settings with a local SQLite file (``--state-db``) for dead letters and status, 
 anonymous actor ids are an HMAC of the user id keyed with ``--secret``, as
 ``openedx-xapi translate`` makes them. ``--output`` and ``--dry-run`` need no database.
 
+A consumer that goes down pauses the replay until it answers again (``--max-wait``
+bounds that; see engine.py).
+
 Exit status: 0 when every source was replayed, 1 when documents were dead-lettered
-(see the dead-letter store), 2 on a usage error, 130 when interrupted (run the same
-command again to resume).
+(see the dead-letter store), 2 on a usage error, 75 (EX_TEMPFAIL) when the consumer
+stayed unreachable longer than ``--max-wait``, 130 when interrupted (run the same
+command again to resume, in both cases).
 """
 import os
-from argparse import Namespace
+from argparse import ArgumentTypeError, Namespace
 from pathlib import Path
 
 from openedx_xapi.consumers import PROTOCOLS
@@ -41,7 +45,7 @@ from openedx_xapi.replay.sources import S3, SourceError, expand
 from openedx_xapi.replay.translation import Translator, needs_database
 from openedx_xapi.translator.vocabulary import XAPI_VERSIONS
 
-EXIT_OK, EXIT_DEAD_LETTERED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_DEAD_LETTERED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
 FILES_BATCH_SIZE = 1000
 FILES_CHECKPOINT = ".openedx-xapi-replay.json"
 ADHOC_NAME = "replay"
@@ -90,6 +94,10 @@ def add_arguments(parser, standalone=True):
                      help="documents per batch (default: the consumer's, as for live events; "
                           f"{FILES_BATCH_SIZE} for files)")
     run.add_argument("--rate-limit", type=float, metavar="N", help="at most N documents per second")
+    run.add_argument("--max-wait", type=duration, metavar="SECONDS",
+                     help="while the consumer is unreachable the replay waits, probing it; stop (exit 75, "
+                          "resumable) once it has been unreachable this long: seconds, or 30m, 2h, 1d "
+                          "(default: wait until it answers)")
     run.add_argument("--workers", type=int, metavar="N",
                      help="translating processes (default: one per CPU when no database is needed, else 1)")
     run.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
@@ -146,7 +154,7 @@ def run(args, stdin=None, stderr=None, in_lms=False):
                         batch_size=_batch_size(args, uses_django, consumer),
                         rate_limit=args.rate_limit, workers=workers, progress=choose_mode(args.progress, stderr),
                         progress_interval=args.progress_interval, stderr=stderr, stdin=stdin, s3=s3,
-                        record_rejection=record, restart=args.restart)
+                        record_rejection=record, restart=args.restart, max_wait=getattr(args, "max_wait", None))
         try:
             result = engine.run()
         except (SourceError, DestinationError) as error:
@@ -154,6 +162,8 @@ def run(args, stdin=None, stderr=None, in_lms=False):
     summary(result, args, checkpoint, stderr)
     if result.interrupted:
         return EXIT_INTERRUPTED
+    if result.unreachable:
+        return EXIT_UNREACHABLE
     return EXIT_DEAD_LETTERED if result.counts["dead_lettered"] or result.halted else EXIT_OK
 
 
@@ -168,16 +178,13 @@ def summary(result, args, checkpoint, stderr):
         f"rejected: {counts['rejected']}, delivered: {counts['delivered']}, "
         f"dead-lettered: {counts['dead_lettered']}" + ("  (dry run: nothing sent)" if args.dry_run else ""),
     ]
-    if counts["parked"]:
-        lines.append(f"parked: {counts['parked']} (the consumer's circuit is open: the router sends them "
-                     "when it recovers)")
     if result.skipped_by:
         lines.append("skipped: " + ", ".join(f"{why} {n}" for why, n in sorted(result.skipped_by.items())))
     if result.rejected_by:
         lines.append("rejected: " + ", ".join(f"{stage} {n}" for stage, n in sorted(result.rejected_by.items())))
     if result.halted:
         lines.append(f"stopped: {result.halted}")
-    if result.interrupted and checkpoint.path is not None:
+    if (result.interrupted or result.unreachable) and checkpoint.path is not None:
         lines.append(f"to resume, run the same command again (checkpoint: {checkpoint.path})"
                      + ("; the batch in flight was abandoned and will be sent again" if result.abandoned else ""))
     elif checkpoint.path is not None:
@@ -204,6 +211,25 @@ def _check_destination(args):
         raise ReplayUsageError("--batch-size must be 1 or more")
     if args.rate_limit is not None and args.rate_limit <= 0:
         raise ReplayUsageError("--rate-limit must be more than 0")
+    delivers = (args.url or args.consumer) and not (args.output or args.dry_run)
+    if getattr(args, "max_wait", None) is not None and not delivers:
+        raise ReplayUsageError("--max-wait is for delivering to a consumer (--consumer or --url)")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text):
+    """``--max-wait``: seconds (``90``, ``2.5``), or with a unit (``30s``, ``30m``, ``2h``, ``1d``)."""
+    text = str(text).strip().lower()
+    unit = _UNITS.get(text[-1:]) if text else None
+    try:
+        seconds = float(text[:-1] if unit else text) * (unit or 1)
+    except ValueError:
+        raise ArgumentTypeError(f"not a duration: {text!r} (seconds, or 30m, 2h, 1d)") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ArgumentTypeError(f"not a duration: {text!r} (0 or more)")
+    return seconds
 
 
 def _selection(args):

@@ -4,7 +4,12 @@
   ``delivery.attempt``, as live events are sent: a refused batch is split until only the
   documents the consumer refuses are left, those are dead-lettered, a consumer that
   refuses our credentials is paused. The retries the router asks for are made here, in
-  this process (after the delay it says), instead of through Celery.
+  this process (after the delay it says), instead of through Celery. Nothing is parked
+  (``circuit.dispatch`` is not used): a standalone replay has no worker to drain parked
+  batches, and history must not fill the database while a consumer is down. Instead,
+  when a batch fails and the consumer does not answer a probe either, the documents left
+  are handed back (``Delivery.unsent``) and the engine waits for the consumer: an outage
+  never counts against a batch's ``MAX_RETRIES``, so it never dead-letters history.
 * :class:`FilesDestination` writes NDJSON, one file per day of the events
   (``xapi-2024-03-01.ndjson``, or ``.ndjson.gz``: each batch is then one gzip member,
   which every gzip reader reads as one stream). After each batch the files are flushed
@@ -30,6 +35,10 @@ class Interrupted(Exception):
     """The replay was asked to stop while a batch waited for a retry: the batch is abandoned."""
 
 
+class Unreachable(Exception):
+    """The consumer stayed unreachable for longer than the replay may wait (``--max-wait``)."""
+
+
 class Document(NamedTuple):
     id: str
     day: str  # the event's day, UTC: "2024-03-01"
@@ -40,7 +49,8 @@ class Document(NamedTuple):
 class Delivery(NamedTuple):
     delivered: int
     dead_lettered: int = 0
-    parked: int = 0  # held by the router for a consumer whose circuit is open; sent when it recovers
+    unsent: tuple = ()  # the documents (in order) not sent because the consumer is unreachable
+    reason: str = ""  # why it is thought unreachable
 
 
 class DryRun:
@@ -75,32 +85,60 @@ class ConsumerDestination:
     def deliver(self, documents, wait):
         """Deliver ``documents`` (retrying in this process as the router says); returns the counts.
 
-        ``wait(seconds)`` sleeps, and returns False when the replay is asked to stop meanwhile."""
+        ``wait(seconds)`` sleeps, and returns False when the replay is asked to stop meanwhile.
+        A batch that fails for a reason worth a retry (5xx, 429, a timeout, a refused
+        connection) is retried as the router says, counting its attempts, if the consumer
+        answers a probe (it is up: the trouble is with this batch). If it does not, the
+        consumer is down: this batch and those after it are handed back unsent, with their
+        attempts forgotten, for the engine to wait until it answers again."""
         from django.utils import timezone
 
+        from openedx_xapi.router import client
         from openedx_xapi.router.delivery import attempt
         name = self.consumer.name
-        ids = {document.id for document in documents}
+        by_id = {document.id: document for document in documents}
         marks = _marks(name)
         bodies = [document.body for document in documents]
         users = [document.user_id for document in documents]
         queue = [(bodies[start:start + self.batch_size], users[start:start + self.batch_size], 0, None)
                  for start in range(0, len(bodies), self.batch_size)]
+        unsent, reason = [], ""
         while queue:
             batch, batch_users, attempts, first_error = queue.pop(0)
-            for retry in attempt(name, batch, batch_users, attempts, first_error):
+            retries = attempt(name, batch, batch_users, attempts, first_error)
+            if not retries:
+                continue
+            found = client.probe(self.consumer)
+            if not found.up:
+                reason = f"{retries[0].reason}; probe: {found.reason}"
+                left = [body for retry in retries for body in retry.documents] \
+                    + [body for queued in queue for body in queued[0]]
+                unsent = [by_id[body["id"]] for body in left]
+                break
+            for retry in retries:
                 if not wait(retry.delay):
                     raise Interrupted(f"stopped while {len(retry.documents)} document(s) waited for a retry")
                 queue.append((retry.documents, retry.user_ids, attempts + 1,
                               first_error or timezone.now().isoformat()))
-        kept = _kept_since(name, marks, ids)
-        dead, parked = kept.get("DeadLetter", 0), kept.get("ParkedBatch", 0)
+        dead = _dead_lettered_since(name, marks, by_id.keys())
         if dead:
             from openedx_xapi.router import status
             if status.is_paused(name):
                 self.halt = (f"{name} refused our credentials and is paused: fix them, resume it in the admin "
                              "and retry its dead letters, then run the same command again to go on")
-        return Delivery(len(documents) - dead - parked, dead, parked)
+        return Delivery(len(documents) - dead - len(unsent), dead, tuple(unsent), reason)
+
+    def probe(self):
+        """Whether the consumer answers (``client.probe``: xAPI ``GET about``); never raises."""
+        from openedx_xapi.router import client
+        return client.probe(self.consumer)
+
+    @staticmethod
+    def probe_delay(probes):
+        """Seconds before the next probe of an unreachable consumer: the circuit breaker's own
+        backoff (``PROBE_BACKOFF_BASE`` doubled each time, up to ``PROBE_BACKOFF_MAX``, jittered)."""
+        from openedx_xapi.router.circuit import probe_backoff
+        return probe_backoff(probes)
 
     def outputs(self):
         return None
@@ -110,26 +148,19 @@ class ConsumerDestination:
 
 
 def _marks(consumer_name):
-    """The newest dead letter (and parked batch, if the router parks) of the consumer, now."""
-    from openedx_xapi import models
-    marks = {}
-    for model_name in ("DeadLetter", "ParkedBatch"):
-        model = getattr(models, model_name, None)
-        if model is not None:
-            marks[model] = model.objects.filter(consumer=consumer_name).order_by("-id") \
-                .values_list("id", flat=True).first() or 0
-    return marks
+    """The newest dead letter of the consumer, now."""
+    from openedx_xapi.models import DeadLetter
+    return DeadLetter.objects.filter(consumer=consumer_name).order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def _kept_since(consumer_name, marks, ids):
-    """How many of the documents ``ids`` the router kept since ``marks``, by model name."""
-    kept = {}
-    for model, mark in marks.items():
-        for documents in model.objects.filter(consumer=consumer_name, id__gt=mark) \
-                .values_list("documents", flat=True):
-            kept[model.__name__] = kept.get(model.__name__, 0) + sum(
-                1 for document in documents or () if isinstance(document, dict) and document.get("id") in ids)
-    return kept
+def _dead_lettered_since(consumer_name, mark, ids):
+    """How many of the documents ``ids`` the router dead-lettered since ``mark`` (matched by
+    statement id, so that live traffic to the same consumer does not count)."""
+    from openedx_xapi.models import DeadLetter
+    ids = set(ids)
+    return sum(1 for documents in DeadLetter.objects.filter(consumer=consumer_name, id__gt=mark)
+               .values_list("documents", flat=True)
+               for document in documents or () if isinstance(document, dict) and document.get("id") in ids)
 
 
 class FilesDestination:

@@ -6,8 +6,18 @@ documents of consecutive events fill a batch; a full batch is delivered, and onl
 is the checkpoint moved past the events it came from. So the checkpoint never points
 past an event whose documents were not delivered (or dead-lettered by the router).
 
+A consumer that is down (a batch fails, and it does not answer a probe either) pauses
+the replay: it stops reading, says so on standard error ("consumer X unreachable,
+waiting; retrying in N s", with how long it has waited), probes the consumer with the
+circuit breaker's backoff, and sends the rest of the batch once it answers. Nothing is
+parked or dead-lettered for an outage, and the checkpoint stays where it was meanwhile.
+``max_wait`` (``--max-wait``) bounds one outage: past it the replay stops, unresumed
+batch and all, and a rerun resumes from the checkpoint.
+
 Ctrl-C (SIGINT), or SIGTERM: stop reading, deliver the batch in flight, write the
-checkpoint, return (the command prints the summary and exits 130). A second Ctrl-C
+checkpoint, return (the command prints the summary and exits 130). While waiting for
+an unreachable consumer there is nothing to deliver: the wait ends at once, and the
+checkpoint stays at the last batch delivered. A second Ctrl-C
 abandons the batch in flight at once; the checkpoint then stays at the last batch
 delivered, and a resumed run sends that batch again (ids are deterministic: an LRS
 stores it once).
@@ -18,8 +28,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from openedx_xapi.replay.destinations import Interrupted
-from openedx_xapi.replay.progress import Counts, Progress
+from openedx_xapi.replay.destinations import Interrupted, Unreachable
+from openedx_xapi.replay.progress import Counts, Progress, human_seconds
 from openedx_xapi.replay.sources import Reader
 from openedx_xapi.replay.translation import REJECTED, SKIPPED, TRANSLATED, translate_chunk
 
@@ -45,6 +55,7 @@ class Result:
     interrupted: bool = False
     abandoned: bool = False  # the batch in flight was not delivered
     halted: str = ""  # why the destination stopped the replay (a paused consumer)
+    unreachable: bool = False  # stopped after waiting max_wait for the consumer
     elapsed: float = 0.0
     sources: int = 0
     bytes_read: int = 0
@@ -55,7 +66,7 @@ class Result:
 class Replay:
     def __init__(self, sources, translator, destination, checkpoint, *, batch_size=100, rate_limit=None,
                  workers=1, progress="none", stderr=None, stdin=None, s3=None, record_rejection=None,
-                 restart=False, progress_interval=10.0, chunk_lines=CHUNK_LINES):
+                 restart=False, progress_interval=10.0, chunk_lines=CHUNK_LINES, max_wait=None):
         self.sources = sources
         self.translator = translator
         self.destination = destination
@@ -71,6 +82,7 @@ class Replay:
         self.record_rejection = record_rejection
         self.restart = restart
         self.chunk_lines = chunk_lines
+        self.max_wait = max_wait  # seconds one outage of the consumer may last; None: no limit
         self.stopping = threading.Event()  # stop reading, deliver what is in flight
         self.abandoning = threading.Event()  # stop now
         self.counts = Counts()
@@ -81,6 +93,8 @@ class Replay:
         self._rate_started = None
         self._saved_at = 0.0
         self._shown = 0
+        self._outage_since = None  # when the consumer was found unreachable (monotonic), during an outage
+        self._waiting = False
         self._result = Result(self.counts, sources=len(sources))
 
     # --- the run --------------------------------------------------------------------------
@@ -108,6 +122,8 @@ class Replay:
                     self._deliver()  # the last batch, or the one in flight when stopping
                 except (Interrupted, KeyboardInterrupt):
                     self._result.interrupted = self._result.abandoned = True
+                except Unreachable as error:
+                    self._result.halted, self._result.unreachable, self._result.abandoned = str(error), True, True
                 finally:
                     translated.close()  # the source being read, closed now
                     if pool is not None:
@@ -161,11 +177,16 @@ class Replay:
             return
         documents = self._pending
         self._throttle(len(documents))
-        delivery = self.destination.deliver(documents, self._wait)
-        self.counts.add("delivered", delivery.delivered)
-        self.counts.add("dead_lettered", delivery.dead_lettered)
-        if delivery.parked:
-            self.counts.add("parked", delivery.parked)
+        while True:
+            delivery = self.destination.deliver(documents, self._wait)
+            self.counts.add("delivered", delivery.delivered)
+            self.counts.add("dead_lettered", delivery.dead_lettered)
+            if not delivery.unsent:
+                break
+            self.progress.update(self.progress.bytes, self.counts)
+            self._wait_for_consumer(delivery.reason)  # raises when it must stop waiting
+            documents = delivery.unsent
+        self._outage_since = None
         self._pending, self._pending_ids = [], set()
         self._save()
         self.progress.update(self.progress.bytes, self.counts)
@@ -173,6 +194,43 @@ class Replay:
         if halt and not self._result.halted:
             self._result.halted = halt  # no use reading on: everything would be dead-lettered
             self.stopping.set()
+
+    def _wait_for_consumer(self, reason):
+        """Probe the unreachable consumer with backoff until it answers; meanwhile nothing is read.
+
+        Raises :class:`Interrupted` on Ctrl-C, :class:`Unreachable` once the outage has lasted
+        ``max_wait`` seconds."""
+        name = self.destination.consumer.name
+        started = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = started
+        probes = 0
+        self._waiting = True
+        try:
+            while True:
+                waited = time.monotonic() - self._outage_since
+                if self.max_wait is not None and waited >= self.max_wait:
+                    raise Unreachable(f"consumer {name} unreachable for {human_seconds(waited)} ({reason}); "
+                                      f"gave up waiting (--max-wait {self.max_wait:g})")
+                delay = self.destination.probe_delay(probes)
+                if self.max_wait is not None:
+                    delay = min(delay, self.max_wait - waited)
+                if self.stderr is not None:
+                    self._say(f"replay: consumer {name} unreachable ({reason}), waiting; retrying in {delay:.1f} s "
+                              f"(waited {human_seconds(waited)})")
+                if self.stopping.wait(delay) or self.abandoning.is_set():
+                    raise Interrupted("stopped while waiting for the consumer")
+                found = self.destination.probe()
+                if found.up:
+                    if self.stderr is not None:
+                        self._say(f"replay: consumer {name} answers again ({found.reason}) after "
+                                  f"{human_seconds(time.monotonic() - self._outage_since)}; going on")
+                    return
+                reason, probes = f"probe: {found.reason}", probes + 1
+        finally:
+            self._waiting = False
+            if self._rate_started is not None:  # --rate-limit: no burst to make up for the time waited
+                self._rate_started += time.monotonic() - started
 
     def _save(self):
         self.checkpoint.save(dict(self._positions), self.destination.outputs(), self.counts.as_dict())
@@ -285,7 +343,12 @@ class Replay:
                     engine.abandoning.set()
                     raise KeyboardInterrupt
                 engine.stop()
-                if engine.stderr is not None:
+                if engine.stderr is None:
+                    return
+                if engine._waiting:
+                    engine._say("replay: stopping: the consumer is unreachable; the batch in flight is sent "
+                                "again when the same command is run again")
+                else:
                     engine._say("replay: stopping: delivering the batch in flight, then writing the checkpoint "
                                 "(Ctrl-C again to abandon the batch)")
 
