@@ -19,8 +19,8 @@ Exit status: 0 when no line was rejected, 1 when any was, 2 on a usage error.
 ``replay`` sends history (tracking logs from files, folders, globs, ``.gz``, standard
 input or S3) to a consumer through the router, or into files, resumably and with a
 progress bar: see ``openedx_xapi/replay/command.py`` and ``docs/replay.rst``. Its exit
-status: 0 when done, 1 when documents were dead-lettered, 2 on a usage error, 130 when
-interrupted.
+status: 0 when done, 1 when documents were dead-lettered, 2 on a usage error, 75 when the
+consumer stayed unreachable longer than ``--max-wait``, 130 when interrupted.
 """
 import argparse
 import gzip

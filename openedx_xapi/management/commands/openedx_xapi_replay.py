@@ -26,5 +26,7 @@ class Command(BaseCommand):
         except ReplayUsageError as error:
             raise CommandError(str(error), returncode=2) from None
         if code != EXIT_OK:
-            raise CommandError("interrupted: run the same command again to resume" if code == 130 else
-                               "some documents were dead-lettered (see the dead-letter store)", returncode=code)
+            raise CommandError({
+                130: "interrupted: run the same command again to resume",
+                75: "the consumer stayed unreachable longer than --max-wait: run the same command again to resume",
+            }.get(code, "some documents were dead-lettered (see the dead-letter store)"), returncode=code)
