@@ -225,6 +225,10 @@ class ParkedBatch(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="Deliveries tried so far.")
     first_error_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="A process is sending the batch; the row goes once it is sent, re-parked or dead-lettered. "
+                  "A claim that expires (its process died) lets another process send it.")
 
     class Meta:
         ordering = ["id"]

@@ -572,3 +572,42 @@ def test_an_event_that_fails_unexpectedly_is_kept_as_a_rejection_and_the_others_
     assert (rejection.stage, rejection.user_id, rejection.event_name) == \
         ("untranslatable", 2, "edx.course.enrollment.activated")
     assert rejection.reason == "could not be routed (KeyError)"
+
+
+# --- parked batches are claimed, not deleted, while they are sent -------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parked_batch_outlives_a_process_that_dies_while_sending_it(serve, ctx, use_consumers, monkeypatch):
+    """The row of a parked batch goes only once the batch is dealt with. A process that dies
+    mid-send (here: its send raises) leaves the batch claimed; nobody else sends it while the
+    claim holds, and once it expires the next run sends it, and the row goes."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openedx_xapi.models import ParkedBatch
+    from openedx_xapi.router import circuit
+    server = serve(Reply(200, b"[]"))
+    use_consumers({"name": "lrs", "url": server.root + "/xAPI/", "auth": {"type": "basic", "username": "u",
+                                                                          "password": "p"}})
+    document = statement(ctx)
+    circuit.park("lrs", [document], [3])
+
+    def dies(*args, **kwargs):
+        raise SystemExit("killed mid-send")
+    send = circuit.send
+    monkeypatch.setattr(circuit, "send", dies)
+    with pytest.raises(SystemExit):
+        circuit._process_consumer("lrs", timezone.now())
+    [batch] = ParkedBatch.objects.all()
+    assert batch.claimed_until > timezone.now()  # kept, and claimed by the process that died
+    monkeypatch.setattr(circuit, "send", send)
+
+    circuit.process_parked()  # the claim still holds: nobody sends it twice at once
+    assert server.posts() == [] and ParkedBatch.objects.count() == 1
+    assert 0 < circuit.seconds_until_due() <= circuit.CLAIM_SECONDS  # due again when the claim expires
+
+    ParkedBatch.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))  # ... it expires
+    circuit.process_parked()
+    assert [p.json() for p in server.posts()] == [[document]]
+    assert not ParkedBatch.objects.exists()

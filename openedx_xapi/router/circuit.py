@@ -20,8 +20,11 @@ Parked batches live in the database (:class:`~openedx_xapi.models.ParkedBatch`),
 restart loses nothing; :func:`process_parked` (the ``openedx_xapi.process_parked``
 task, also run by the stream drain, and by the event bus consumer processes, which need
 no Celery worker) sends what is due and probes what is open. Several processes may run it
-at once: a batch is taken (its row deleted) before it is sent, and a probe is claimed in
-the consumer's status row first, so each is done by one of them.
+at once: a batch is claimed in its row (``claimed_until``) before it is sent, and a probe
+in the consumer's status row, so each is done by one of them. The batch's row goes only
+once the batch is sent, parked again or dead-lettered: a process that dies meanwhile
+leaves it claimed, and it is sent again when the claim expires (at least once; statement
+ids make a repeat harmless).
 """
 import logging
 import random
@@ -41,6 +44,9 @@ log = logging.getLogger(__name__)
 
 # How many parked batches one run of process_parked sends per consumer before it lets others go.
 PARKED_PER_RUN = 50
+# Seconds a process may take to send a parked batch it claimed (a batch that is refused is
+# bisected: several requests) before another process may take it over.
+CLAIM_SECONDS = 300
 
 
 def dispatch(consumer_name, documents, user_ids, emitted_at=None):
@@ -100,10 +106,11 @@ def process_parked():
 def _process_consumer(consumer_name, now):
     consumer = consumers.get_consumer(consumer_name)
     if consumer is None:
-        for batch in ParkedBatch.objects.filter(consumer=consumer_name):
-            if _take(batch):
+        for batch in _unclaimed(ParkedBatch.objects.filter(consumer=consumer_name), now):
+            if _take(batch, now):
                 dead_letter(consumer_name, batch.documents, batch.user_ids or [None] * len(batch.documents),
                             "the consumer is disabled or no longer configured", attempts=batch.attempts)
+                _done(batch)
         return
     row = ConsumerStatus.objects.filter(consumer=consumer_name).first()
     circuit = row.circuit if row else CIRCUIT_CLOSED
@@ -120,18 +127,20 @@ def _process_consumer(consumer_name, now):
             return
         status.start_draining(consumer_name)
         circuit = CIRCUIT_DRAINING
-    due = ParkedBatch.objects.filter(consumer=consumer_name)
+    due = _unclaimed(ParkedBatch.objects.filter(consumer=consumer_name), now)
     if circuit == CIRCUIT_CLOSED:
         due = due.filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
     # Draining: everything, oldest first (a retry's own delay gives way to the order).
     for batch in due.order_by("id")[:PARKED_PER_RUN]:
-        if not _take(batch):
+        if not _take(batch, now):
             continue  # another worker has it
         emitted = batch.emitted_at.timestamp() if batch.emitted_at else None
         user_ids = batch.user_ids if len(batch.user_ids or []) == len(batch.documents) \
             else [None] * len(batch.documents)
         first = batch.first_error_at.isoformat() if batch.first_error_at else None
-        if not send(consumer_name, batch.documents, user_ids, batch.attempts, first, emitted):
+        still_closed = send(consumer_name, batch.documents, user_ids, batch.attempts, first, emitted)
+        _done(batch)  # sent, parked again (a new row) or dead-lettered
+        if not still_closed:
             return  # the circuit opened again
 
 
@@ -153,9 +162,20 @@ def _parked_lag(consumer_name, now):
     return (now - oldest).total_seconds() if oldest else None
 
 
-def _take(batch):
-    """Claim a parked batch by deleting its row (only one worker succeeds)."""
-    return ParkedBatch.objects.filter(pk=batch.pk).delete()[0] > 0
+def _unclaimed(batches, now):
+    """The batches no living process is sending."""
+    return batches.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+
+
+def _take(batch, now):
+    """Claim a parked batch for ``CLAIM_SECONDS`` (only one process succeeds)."""
+    return _unclaimed(ParkedBatch.objects.filter(pk=batch.pk), now).update(
+        claimed_until=now + timedelta(seconds=CLAIM_SECONDS)) > 0
+
+
+def _done(batch):
+    """The claimed batch has been dealt with: its row goes."""
+    ParkedBatch.objects.filter(pk=batch.pk).delete()
 
 
 def _close_drained():
@@ -173,10 +193,12 @@ def seconds_until_due():
         return None
     now = timezone.now()
     open_circuits = ConsumerStatus.objects.filter(circuit=CIRCUIT_OPEN)
-    others = ParkedBatch.objects.exclude(consumer__in=open_circuits.values("consumer"))
+    others = _unclaimed(ParkedBatch.objects.exclude(consumer__in=open_circuits.values("consumer")), now)
     if others.filter(due_at__isnull=True).exists():
         return 0.0
-    waiting = [others.aggregate(at=Min("due_at"))["at"], open_circuits.aggregate(at=Min("next_probe_at"))["at"]]
+    claimed = ParkedBatch.objects.filter(claimed_until__gt=now)  # due again if their process died
+    waiting = [others.aggregate(at=Min("due_at"))["at"], open_circuits.aggregate(at=Min("next_probe_at"))["at"],
+               claimed.aggregate(at=Min("claimed_until"))["at"]]
     waiting = [at for at in waiting if at is not None]
     if not waiting:
         return 0.0
