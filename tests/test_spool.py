@@ -96,6 +96,23 @@ def test_while_redis_is_down_each_event_is_a_line_of_a_private_file(lms, spool_d
     assert spool_files(spool_dir) == [] and not lms.spool
 
 
+def test_after_an_outage_each_request_pushes_a_bounded_share_of_the_backlog(lms, spool_dir, flush_redis,
+                                                                            monkeypatch):
+    """No learner pays for the whole backlog: each request pushes at most FLUSH_PER_REQUEST
+    spooled events (whole batches), and what it emits itself waits behind them, in order."""
+    monkeypatch.setattr(stream, "FLUSH_PER_REQUEST", 2)
+    monkeypatch.setattr(spool_module, "BATCH", 2)
+    with redis_down(lms):
+        emit_enrollments(5)
+    streamed_after_each = []
+    for user in range(6, 12):
+        emit_enrollments(1, first_user=user)
+        streamed_after_each.append(len(streamed_users(flush_redis)))
+    assert streamed_after_each == [2, 4, 6, 8, 10, 11]  # two a request, then the spool is empty
+    assert streamed_users(flush_redis) == list(range(1, 12))
+    assert spool_files(spool_dir) == [] and not lms.spool
+
+
 def test_while_redis_is_up_the_spool_is_not_touched(lms, spool_dir, flush_redis):
     emit_enrollments(20)
     assert len(streamed_users(flush_redis)) == 20

@@ -190,11 +190,15 @@ class Spool:
 
     # --- once Redis answers ---------------------------------------------------------------
 
-    def flush(self, send):
-        """Push everything that waits, oldest first, with ``send(list of fields)``; delete each
-        segment once it is all in Redis. What ``send`` raises stops the flush (the rest waits).
-        The lock is not held while ``send`` talks to Redis, so requests never wait on it."""
+    def flush(self, send, limit=None):
+        """Push what waits, oldest first, with ``send(list of fields)``: everything, or about
+        ``limit`` events (whole batches); delete each segment once it is all in Redis. Returns
+        True when nothing waits any more. What ``send`` raises stops the flush (the rest
+        waits). The lock is not held while ``send`` talks to Redis, so requests never wait on it."""
+        pushed = 0
         while True:
+            if limit is not None and pushed >= limit:
+                return False
             with self.lock:
                 if self.segments:
                     segment = self.segments[0]
@@ -204,7 +208,8 @@ class Spool:
                     self.waiting -= len(batch)
                 else:
                     self.use_disk = True  # the next outage tries the disk again
-                    return
+                    return True
+            pushed += len(batch)
             if segment is None:
                 self._send_from_memory(send, batch)
                 continue
@@ -248,9 +253,9 @@ class Spool:
                     count_metric("handoff.dropped")
             raise
 
-    def adopt_orphans(self, send):
-        """Push, then delete, the spool files that dead processes left for this target.
-        Returns how many events were pushed."""
+    def adopt_orphans(self, send, files=None):
+        """Push, then delete, the spool files that dead processes left for this target (at most
+        ``files`` of them). Returns how many events were pushed."""
         try:
             directory = target_directory(self.url)
             names = sorted(name for name in os.listdir(directory) if name.endswith(SUFFIX))
@@ -263,7 +268,16 @@ class Spool:
         with self.lock:
             ours = {segment.path for segment in self.segments}
         paths = [os.path.join(directory, name) for name in names]
-        return sum(self._adopt(path, send) for path in paths if path not in ours)
+        pushed = adopted = 0
+        for path in paths:
+            if path in ours:
+                continue
+            found = self._adopt(path, send)
+            pushed += found
+            adopted += 1 if found else 0
+            if files is not None and adopted >= files:
+                break
+        return pushed
 
     @staticmethod
     def _adopt(path, send):

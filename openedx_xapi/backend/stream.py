@@ -43,6 +43,10 @@ _APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest()  # noqa: S324 (Redis na
 RETRY_AFTER_FAILURE = 1.0
 # How often (seconds, at most) a process looks for spool files that dead processes left.
 ADOPT_EVERY = 60.0
+# After an outage, each request pushes at most this many spooled events (and adopts at most
+# one orphan file), so that no single learner pays for the whole backlog: about 25 ms here.
+FLUSH_PER_REQUEST = 2_000
+ORPHAN_FILES_PER_REQUEST = 1
 
 
 def stream_key():
@@ -112,9 +116,9 @@ class StreamProducer:
         if time.monotonic() < self.down_until or not self.flushing.acquire(blocking=False):
             return
         try:
-            self.spool.flush(self._send)
-            self.adopt_after = time.monotonic() + ADOPT_EVERY
-            self.spool.adopt_orphans(self._send)
+            if self.spool.flush(self._send, limit=FLUSH_PER_REQUEST):
+                self.adopt_after = time.monotonic() + ADOPT_EVERY
+                self.spool.adopt_orphans(self._send, files=ORPHAN_FILES_PER_REQUEST)
             self.client.delete(lease_key())
             wake_workers()
         except Exception as error:  # pylint: disable=broad-except
@@ -128,7 +132,8 @@ class StreamProducer:
             return
         try:
             self.adopt_after = time.monotonic() + ADOPT_EVERY
-            self.spool.adopt_orphans(self._send)
+            if self.spool.adopt_orphans(self._send, files=ORPHAN_FILES_PER_REQUEST):
+                self.adopt_after = 0.0  # there may be more: the next lease won looks again
         except Exception as error:  # pylint: disable=broad-except
             self._failed(error)
         finally:
