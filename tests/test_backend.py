@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from eventtracking import tracker
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openedx_xapi.backend import EventTrackingBackend
 
@@ -161,7 +163,28 @@ def test_hostile_events_never_raise(event, use_consumers, flush_redis):
     EventTrackingBackend().send(event)  # must not raise
 
 
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20) | st.binary(max_size=10)
+    | st.datetimes() | st.just(Unserialisable()),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10) | st.integers(), inner,
+                                                                  max_size=4),
+    max_leaves=12)
+
+
 @pytest.mark.django_db
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["edx.course.enrollment.activated", "problem_check", "play_video"]) | st.text(max_size=30)
+       | st.none() | st.integers(),
+       context=_JSONISH | st.fixed_dictionaries({"course_id": _JSONISH, "user_id": _JSONISH, "username": _JSONISH}),
+       data=_JSONISH | st.fixed_dictionaries({"course_id": _JSONISH, "user_id": _JSONISH}))
+def test_whatever_an_event_holds_the_request_never_raises(name, context, data, use_consumers, flush_redis):
+    """Random names, contexts and payloads of any shape (bytes, dates, objects JSON cannot
+    write, integer keys): the backend hands them off or drops them, and never raises. (Its
+    inner part is called: ``send``'s own safety net would hide a crash, and lose the event.)"""
+    use_consumers(consumer())
+    EventTrackingBackend._send({"name": name, "timestamp": "2024-01-01T00:00:00Z", "context": context, "data": data})
+
+
 def timed_emits(count):
     """Emit ``count`` enrollments through the backend; the seconds each ``send`` took."""
     costs = []
@@ -172,6 +195,7 @@ def timed_emits(count):
     return costs
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("handoff", ["stream", "celery"])
 def test_a_broker_that_is_down_does_not_break_the_request(handoff, use_consumers, caplog):
     from sandbox.celery_app import app
