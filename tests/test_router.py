@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openedx_xapi import consumers
 from openedx_xapi.events import parse_event
@@ -19,7 +21,7 @@ from openedx_xapi.models import DeadLetter
 from openedx_xapi.router import client
 from openedx_xapi.router.tasks import deliver
 from openedx_xapi.translator import TranslationContext, translate
-from openedx_xapi.validator import validate_envelope
+from openedx_xapi.validator import validate, validate_envelope
 from sandbox.services import fetch_statements, free_port
 
 from .conftest import LMS, enrollment_event
@@ -611,3 +613,44 @@ def test_a_parked_batch_outlives_a_process_that_dies_while_sending_it(serve, ctx
     circuit.process_parked()
     assert [p.json() for p in server.posts()] == [[document]]
     assert not ParkedBatch.objects.exists()
+
+
+# --- whatever reaches the worker, it is routed, or refused with a reason, never crashed on -----
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=15)
+_NAMES = st.sampled_from(["edx.course.enrollment.activated", "problem_check", "play_video", "edx.forum.thread.created",
+                          "edx.grades.course.grade_calculated", "showanswer"]) | st.text(max_size=20)
+
+
+@pytest.mark.django_db
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_NAMES,
+       context=st.fixed_dictionaries(
+           {"course_id": st.just("course-v1:edX+DemoX+Demo_Course") | _ANY_JSON,
+            "user_id": st.integers(1, 5) | _ANY_JSON},
+           optional={"username": _ANY_JSON, "host": _ANY_JSON, "path": _ANY_JSON, "session": _ANY_JSON}) | _ANY_JSON,
+       data=st.dictionaries(st.sampled_from(["problem_id", "answers", "grade", "max_grade", "id", "currentTime",
+                                             "course_id", "user_id", "mode", "body"]), _ANY_JSON, max_size=5)
+       | _ANY_JSON,
+       timestamp=st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02T03:04:05.123+02:00"]) | st.text(max_size=30))
+def test_whatever_reaches_the_worker_is_routed_or_refused_with_a_reason(name, context, data, timestamp,
+                                                                         use_consumers):
+    """Events of any shape: each becomes documents or a rejection that says what is wrong,
+    never an unexpected error (which the router would record as "could not be ...")."""
+    from openedx_xapi.models import Rejection
+    from openedx_xapi.router import tasks
+    use_consumers({"name": "lrs", "protocol": "xapi", "url": "http://127.0.0.1:9/xAPI/",
+                   "auth": {"type": "basic", "username": "u", "password": "p"}},
+                  {"name": "cal", "protocol": "caliper", "url": "http://127.0.0.1:9/caliper",
+                   "auth": {"type": "bearer", "token": "t"}})
+    raw = {"name": name, "timestamp": timestamp, "context": context, "data": data}
+
+    outbox = tasks.prepare([(raw, ["lrs", "cal"])])
+
+    assert not Rejection.objects.filter(reason__startswith="could not").exists()
+    for protocol_name, (documents, _users, _ids, _emitted) in outbox.items():
+        protocol = "xapi" if protocol_name == "lrs" else "caliper"
+        assert all(validate(document, protocol) == [] for document in documents)
