@@ -79,11 +79,10 @@ EVENTS = 20_000
 LEARNERS = 500
 
 
-@pytest.fixture
-def event_bus_env(broker, flush_redis, ralph, use_consumers, transactional_db, settings):
-    """The environment of the LMS and consumer processes: the bus on the test session's Redis."""
+def bus_environment(broker, settings):
+    """The environment of LMS and consumer processes: the bus on the test session's Redis, this
+    test's database, and the consumers the test declared."""
     from django.db import connection
-    use_consumers(xapi_consumer(ralph))
     return {
         "SANDBOX_EVENT_BUS_URL": broker.url,
         "SANDBOX_BROKER_URL": broker.url,
@@ -91,6 +90,13 @@ def event_bus_env(broker, flush_redis, ralph, use_consumers, transactional_db, s
         "SANDBOX_OPENEDX_XAPI": json.dumps(settings.OPENEDX_XAPI),
         "SANDBOX_LOG_LEVEL": "INFO",
     }
+
+
+@pytest.fixture
+def event_bus_env(broker, flush_redis, ralph, use_consumers, transactional_db, settings):
+    """The environment of the LMS and consumer processes: the bus on the test session's Redis."""
+    use_consumers(xapi_consumer(ralph))
+    return bus_environment(broker, settings)
 
 
 @pytest.fixture

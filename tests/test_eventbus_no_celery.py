@@ -3,7 +3,6 @@ parked while the LRS was down, probe it meanwhile, and each parked batch is sent
 them only. Real services throughout: Redis (the bus), two ``consume_events`` processes, a
 Ralph LRS behind the fault proxy; no Celery worker is started."""
 import io
-import json
 import time
 from collections import Counter
 
@@ -13,7 +12,7 @@ from openedx_xapi.models import CIRCUIT_CLOSED, CIRCUIT_OPEN, ConsumerStatus, De
 from sandbox.services import start_event_bus_consumer
 
 from .faultproxy import FaultProxy
-from .test_eventbus import GROUP, STREAM, emit_from_the_lms, wait_for_lines
+from .test_eventbus import GROUP, STREAM, bus_environment, emit_from_the_lms, wait_for_lines
 from .test_integration import wait_until, xapi_consumer
 
 pytestmark = [pytest.mark.integration]
@@ -36,15 +35,8 @@ def proxy(ralph):
 @pytest.fixture
 def bus_env(transactional_db, broker, flush_redis, ralph, proxy, use_consumers, settings):
     """The consumer processes' environment: the bus on the session's Redis, the LRS behind the proxy."""
-    from django.db import connection
     use_consumers({**xapi_consumer(ralph), "url": proxy.root + "/xAPI/"}, **FAST)
-    return {
-        "SANDBOX_EVENT_BUS_URL": broker.url,
-        "SANDBOX_BROKER_URL": broker.url,
-        "SANDBOX_DB": str(connection.settings_dict["NAME"]),
-        "SANDBOX_OPENEDX_XAPI": json.dumps(settings.OPENEDX_XAPI),
-        "SANDBOX_LOG_LEVEL": "INFO",
-    }
+    return bus_environment(broker, settings)
 
 
 @pytest.fixture
