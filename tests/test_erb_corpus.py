@@ -7,7 +7,6 @@ every family use fixtures of their own.
 """
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
@@ -19,15 +18,9 @@ from openedx_xapi.translator import TranslationContext
 from openedx_xapi.translator.registry import differences_from_erb
 from openedx_xapi.validator import validate_event, validate_statement
 
+from .reference import ERB_CORPUS
 
-def corpus_dir():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus").is_dir():
-            return root / "reference" / "erb-corpus"
-    return None
-
-
-CORPUS = corpus_dir()
+CORPUS = ERB_CORPUS
 INPUTS = sorted(p.name for p in (CORPUS / "input").glob("*.json")) if CORPUS else []
 pytestmark = pytest.mark.skipif(CORPUS is None, reason="the ERB reference corpus is not beside the repository")
 

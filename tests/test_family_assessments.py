@@ -20,7 +20,6 @@ from openedx_xapi.translator.families import drag_and_drop, library_content, ora
 
 FAMILIES = (ora, drag_and_drop, polls, library_content)
 FIXTURES = Path(__file__).parent / "fixtures" / "events" / "assessments"
-ERB_CORPUS = Path("/work/shared/reference/erb-corpus")
 LMS = "http://localhost:18000"
 XBLOCK = f"{LMS}/xblock/"
 COURSE_IRI = f"{LMS}/course/course-v1:edX+DemoX+Demo_Course"

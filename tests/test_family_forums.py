@@ -19,6 +19,8 @@ from openedx_xapi.translator.families import cohorts, forums, teams
 from openedx_xapi.translator.registry import mapping_for, sample_for
 from openedx_xapi.validator.caliper import EVENT_CONFORMANCE, subtypes
 
+from .reference import ERB_CORPUS
+
 LMS = "http://localhost:18000"
 COURSE = "course-v1:edX+DemoX+Demo_Course"
 COURSE_IRI = f"{LMS}/course/{COURSE}"
@@ -384,14 +386,9 @@ def test_every_fixture_gives_valid_documents_or_is_refused(name, ctx):
             assert translate(fixture(name), protocol, ctx)
 
 
-def erb_corpus():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus").is_dir():
-            return root / "reference" / "erb-corpus"
-    return None
 
 
-CORPUS = erb_corpus()
+CORPUS = ERB_CORPUS
 ERB_INPUTS = sorted(p.name for p in (CORPUS / "input").glob("edx.forum.*.json")) if CORPUS else []
 
 

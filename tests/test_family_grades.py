@@ -8,7 +8,6 @@ the event.
 """
 import copy
 import json
-from pathlib import Path
 
 import pytest
 from opaque_keys.edx.keys import CourseKey
@@ -26,6 +25,7 @@ from openedx_xapi.translator.mapping import Field, const
 from openedx_xapi.translator.registry import mapped_events, mapping_for, sample_for
 
 from .conftest import COURSE, FIXTURES, LMS
+from .reference import ERB_CORPUS
 
 VARIANTS = FIXTURES / "events" / "grades"
 COURSE_IRI = f"{LMS}/course/{COURSE}"
@@ -554,14 +554,9 @@ def test_every_variant_is_valid_or_refused_with_a_reason(name, ctx):
 
 # --- against event-routing-backends' corpus (optional) --------------------------------
 
-def corpus():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus").is_dir():
-            return root / "reference" / "erb-corpus"
-    return None
 
 
-CORPUS = corpus()
+CORPUS = ERB_CORPUS
 CORPUS_INPUTS = sorted(
     p.name for p in (CORPUS / "input").glob("*.json")
     if json.loads(p.read_text()).get("name") in EXPECTED) if CORPUS else []

@@ -22,6 +22,8 @@ from openedx_xapi.translator.common import escape, page_iri, usage_iri, web_iri
 from openedx_xapi.translator.families import bookmarks, navigation, notes, textbooks
 from openedx_xapi.translator.registry import differences_from_erb, mapping_for, sample_for
 
+from .reference import ERB_CORPUS
+
 FIXTURES = Path(__file__).parent / "fixtures" / "events" / "navigation"
 LMS = "http://localhost:18000"
 COURSE_IRI = f"{LMS}/course/course-v1:edX+DemoX+Demo_Course"
@@ -449,14 +451,9 @@ def test_escape_keeps_valid_escapes_only():
 
 # ------------------------------------------------------------ event-routing-backends
 
-def _corpus():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus").is_dir():
-            return root / "reference" / "erb-corpus"
-    return None
 
 
-CORPUS = _corpus()
+CORPUS = ERB_CORPUS
 ERB_INPUTS = sorted(p.name for p in (CORPUS / "input").glob("*.json")
                     if json.loads(p.read_text()).get("name") in EXPECTED) if CORPUS else []
 GUEST = "edx.ui.lms.link_clicked(anonymous_user).json"

@@ -14,6 +14,8 @@ from openedx_xapi.translator import mapped_events
 from openedx_xapi.translator.families import problems as family
 from openedx_xapi.translator.registry import differences_from_erb, sample_for
 
+from .reference import ERB_CORPUS
+
 FIXTURES = Path(__file__).parent / "fixtures" / "events" / "problems"
 LMS = "http://localhost:18000"
 COURSE = f"{LMS}/course/course-v1:edX+DemoX+Demo_Course"
@@ -326,14 +328,9 @@ def test_a_completed_problem_has_its_score(ctx):
 
 # --- against ERB's corpus -------------------------------------------------------------
 
-def corpus_dir():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus").is_dir():
-            return root / "reference" / "erb-corpus"
-    return None
 
 
-CORPUS = corpus_dir()
+CORPUS = ERB_CORPUS
 
 
 def family_inputs():

@@ -19,6 +19,8 @@ from openedx_xapi.translator.families import video
 from openedx_xapi.translator.registry import mapping_for
 from openedx_xapi.validator.caliper import EVENT_CONFORMANCE
 
+from .reference import ERB_CORPUS
+
 LMS = "http://localhost:18000"
 FIXTURES = Path(__file__).parent / "fixtures" / "events" / "video"
 VIDEO_KEY = "block-v1:edX+DemoX+Demo_Course+type@video+block@0b9e39477cf34507a7a48f74be381fdd"
@@ -377,14 +379,9 @@ def test_an_unusable_bumper_url_is_a_reasoned_rejection(bumper_id, ctx):
 
 # ------------------------------------------------------------ against ERB's corpus
 
-def erb_corpus():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus").is_dir():
-            return root / "reference" / "erb-corpus"
-    return None
 
 
-CORPUS = erb_corpus()
+CORPUS = ERB_CORPUS
 CORPUS_INPUTS = sorted(path.name for path in (CORPUS / "input").glob("*.json")
                        if json.loads(path.read_text())["name"] in NAMES) if CORPUS else []
 

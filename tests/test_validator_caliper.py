@@ -6,7 +6,6 @@ No Django: run with ``-p no:django --noconftest``.
 import copy
 import json
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +23,8 @@ from openedx_xapi.validator.caliper import (
     validate_event,
 )
 
+from .reference import CALIPER_REFERENCE, ERB_CORPUS
+
 LMS = "http://localhost:18000"
 USER = f"{LMS}/user/0b7bd3c8-29f4-4f45-9a1b-6a1f7d1c2e3f"
 COURSE = f"{LMS}/course/course-v1:edX+DemoX+Demo_Course"
@@ -32,16 +33,9 @@ VIDEO = f"{LMS}/xblock/block-v1:edX+DemoX+Demo_Course+type@video+block@0b9e39477
 UNIT = f"{LMS}/xblock/block-v1:edX+DemoX+Demo_Course+type@vertical+block@vertical_0270f6de40fc"
 
 
-def reference_dir():
-    """The 1EdTech Caliper 1.2 reference material, if this checkout has it nearby."""
-    for candidate in (Path(__file__).resolve().parents[2] / "shared" / "reference" / "caliper-1.2",
-                      Path("/work/shared/reference/caliper-1.2")):
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
-REFERENCE = reference_dir()
+REFERENCE = CALIPER_REFERENCE
 
 
 # ------------------------------------------------------------ our events (valid)
@@ -717,10 +711,9 @@ ERB_INVALID = {
 
 
 def erb_corpus():
-    for root in (Path(__file__).resolve().parents[2] / "shared", Path("/work/shared")):
-        if (root / "reference" / "erb-corpus" / "caliper-expected").is_dir():
-            return root / "reference" / "erb-corpus" / "caliper-expected"
-    pytest.skip("the ERB reference corpus is not beside the repository")
+    if ERB_CORPUS is None:
+        pytest.skip("the ERB reference corpus is not beside the repository")
+    return ERB_CORPUS / "caliper-expected"
 
 
 def test_which_of_erbs_own_caliper_events_are_invalid():
