@@ -99,12 +99,13 @@ def event_bus_env(broker, flush_redis, ralph, use_consumers, transactional_db, s
     return bus_environment(broker, settings)
 
 
-@pytest.fixture
-def consumers_started(tmp_path, event_bus_env, pii_scan):
+def consumer_starter(tmp_path, env, pii_scan):
+    """A fixture's body: ``start(name, **extra)`` starts an event bus consumer process; at the
+    end each is stopped and its log scanned for personal data."""
     started = []
 
     def start(name, **extra):
-        consumer = start_event_bus_consumer(tmp_path, event_bus_env, name, extra=extra)
+        consumer = start_event_bus_consumer(tmp_path, env, name, extra=extra)
         started.append(consumer)
         return consumer
 
@@ -112,6 +113,11 @@ def consumers_started(tmp_path, event_bus_env, pii_scan):
     for consumer in started:
         consumer.stop()
         pii_scan.check_log_file(consumer.log_path)
+
+
+@pytest.fixture
+def consumers_started(tmp_path, event_bus_env, pii_scan):
+    yield from consumer_starter(tmp_path, event_bus_env, pii_scan)
 
 
 def emit_from_the_lms(env, count, learners=None):

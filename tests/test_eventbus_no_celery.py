@@ -9,10 +9,9 @@ from collections import Counter
 import pytest
 
 from openedx_xapi.models import CIRCUIT_CLOSED, CIRCUIT_OPEN, ConsumerStatus, DeadLetter, ParkedBatch
-from sandbox.services import start_event_bus_consumer
 
 from .faultproxy import FaultProxy
-from .test_eventbus import GROUP, STREAM, bus_environment, emit_from_the_lms, wait_for_lines
+from .test_eventbus import GROUP, STREAM, bus_environment, consumer_starter, emit_from_the_lms, wait_for_lines
 from .test_integration import wait_until, xapi_consumer
 
 pytestmark = [pytest.mark.integration]
@@ -41,17 +40,7 @@ def bus_env(transactional_db, broker, flush_redis, ralph, proxy, use_consumers, 
 
 @pytest.fixture
 def bus_consumers(tmp_path, bus_env, pii_scan):
-    started = []
-
-    def start(name):
-        consumer = start_event_bus_consumer(tmp_path, bus_env, name)
-        started.append(consumer)
-        return consumer
-
-    yield start
-    for consumer in started:
-        consumer.stop()
-        pii_scan.check_log_file(consumer.log_path)
+    yield from consumer_starter(tmp_path, bus_env, pii_scan)
 
 
 def status_of(name="ralph"):
